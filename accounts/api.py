@@ -1,0 +1,21 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="user.id")
+    email = serializers.EmailField(source="user.email")
+    full_name = serializers.CharField(source="user.full_name")
+    tenant = serializers.SlugField(source="tenant.slug")
+    tenant_name = serializers.CharField(source="tenant.name")
+    role = serializers.CharField()
+
+
+class MeViewSet(viewsets.ViewSet):
+    """The caller: user, tenant and role (of the token, or of the browser session)."""
+
+    @extend_schema(responses=MeSerializer)
+    def list(self, request):
+        data = {"user": request.user, "tenant": request.tenant, "role": request.role}
+        return Response(MeSerializer(data).data)

@@ -1,0 +1,46 @@
+from django.utils import translation
+
+from kam.tenancy import reset_current_tenant, set_current_tenant
+
+from .selectors import active_membership
+
+SESSION_TENANT_KEY = "active_tenant_id"
+
+
+class TenantMiddleware:
+    """Set the current tenant for the request from the session's active membership.
+
+    API requests with a bearer token get their tenant from the token, in
+    `accounts.authentication`; the reset below clears that too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        request.role = None
+        token = set_current_tenant(None)
+        try:
+            user = request.user
+            if user.is_authenticated:
+                membership = active_membership(user, request.session.get(SESSION_TENANT_KEY))
+                if membership is not None:
+                    bind_membership(request, membership)
+                    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+            return self.get_response(request)
+        finally:
+            reset_current_tenant(token)
+
+
+def bind_membership(request, membership):
+    """Make `membership` the request's tenant, role and (unless chosen) language."""
+    request.membership = membership
+    request.tenant = membership.tenant
+    request.role = membership.role
+    set_current_tenant(membership.tenant)
+    if not request.COOKIES.get("django_language"):
+        language = membership.user.language or membership.tenant.default_language
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

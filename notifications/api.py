@@ -1,0 +1,41 @@
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Role
+
+from . import selectors, services
+from .models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    is_read = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "text", "url", "object_type", "object_id", "created_at",
+                  "read_at", "is_read"]
+        read_only_fields = fields
+
+
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    """The caller's own notifications, newest first."""
+
+    serializer_class = NotificationSerializer
+    filterset_fields = ["kind"]
+    ordering_fields = ["created_at"]
+    write_roles = frozenset(Role.values)  # everyone may mark their own as read
+
+    def get_queryset(self):
+        return selectors.inbox(self.request.user)
+
+    @extend_schema(request=None, responses=NotificationSerializer)
+    @action(detail=True, methods=["post"], url_path="read")
+    def mark_read(self, request, pk=None):
+        notification = self.get_object()
+        services.mark_read(request.user, ids=[notification.pk])
+        notification.read_at = notification.read_at or timezone.now()
+        return Response(NotificationSerializer(notification).data)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.inbox_page, name="inbox"),
+    path("read/", views.mark_all_read, name="notifications_read_all"),
+    path("<int:pk>/open/", views.open_notification, name="notification_open"),
+]
