@@ -1,4 +1,4 @@
-from django.utils import translation
+from django.utils import timezone, translation
 
 from kam.tenancy import reset_current_tenant, set_current_tenant
 
@@ -32,14 +32,17 @@ class TenantMiddleware:
             return self.get_response(request)
         finally:
             reset_current_tenant(token)
+            timezone.deactivate()
 
 
 def bind_membership(request, membership):
-    """Make `membership` the request's tenant, role and (unless chosen) language."""
+    """Make `membership` the request's tenant, role, time zone and (unless chosen) language."""
     request.membership = membership
     request.tenant = membership.tenant
     request.role = membership.role
     set_current_tenant(membership.tenant)
+    # Dates and times show in the tenant's time zone.
+    timezone.activate(membership.tenant.tzinfo)
     if not request.COOKIES.get("django_language"):
         language = membership.user.language or membership.tenant.default_language
         translation.activate(language)
