@@ -1,7 +1,9 @@
 """Fixtures shared by every test: two tenants with users of every role, API clients."""
 
 import pytest
+from django.test import Client
 
+from accounts.services import create_api_token
 from kam.tenancy import tenant_context
 from tests.factories import MembershipFactory, TenantFactory
 
@@ -32,3 +34,37 @@ def admin_membership(tenant):
 def admin_client(client, admin_membership):
     client.force_login(admin_membership.user)
     return client
+
+
+@pytest.fixture
+def other_admin_membership(other_tenant):
+    return MembershipFactory(tenant=other_tenant, role="admin")
+
+
+@pytest.fixture
+def bearer_client(db):
+    """`bearer_client(membership, role=None)`: a test client that sends a new API token of
+    that member as `Authorization: Bearer …`; `.api_token` and `.raw_token` hold the token."""
+
+    def make(membership, role=None, **token_fields):
+        token, raw = create_api_token(
+            tenant=membership.tenant, user=membership.user, name="test token", role=role,
+            **token_fields,
+        )
+        api_client = Client(headers={"Authorization": f"Bearer {raw}"})
+        api_client.api_token, api_client.raw_token = token, raw
+        return api_client
+
+    return make
+
+
+@pytest.fixture
+def admin_api_client(bearer_client, admin_membership):
+    """A client with a Bearer token of `admin_membership` (tenant alpha, role admin)."""
+    return bearer_client(admin_membership)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hashing with the production hasher costs ~0.3 s a password; tests need no strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

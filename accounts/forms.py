@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Membership, Role, Tenant
+from .models import ApiToken, Role, Tenant
 
 
 class LoginForm(AuthenticationForm):
@@ -29,10 +29,9 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
 
 
-class MembershipForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = ["role", "is_active"]
+class MembershipForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    is_active = forms.BooleanField(label=_("Active member"), required=False)
 
 
 class ApiTokenForm(forms.ModelForm):

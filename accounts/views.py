@@ -107,7 +107,8 @@ def member_add(request):
 @admin_required
 def member_edit(request, pk):
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
-    form = MembershipForm(request.POST or None, instance=membership)
+    form = MembershipForm(request.POST or None,
+                          initial={"role": membership.role, "is_active": membership.is_active})
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["role"] != membership.role:
