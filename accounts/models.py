@@ -132,6 +132,8 @@ class Membership(TenantOwnedModel):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    users_must_be_members = False  # this row is what makes the user a member
+
     class Meta:
         ordering = ["user__email"]
         constraints = [

@@ -16,6 +16,7 @@ admin, a user's own memberships) says so with `with cross_tenant():`.
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.sql import Query
@@ -132,6 +133,8 @@ class TenantOwnedModel(models.Model):
     )
 
     objects = TenantManager()
+    # Users named in foreign keys must be members of the tenant (not so for Membership).
+    users_must_be_members = True
 
     class Meta:
         abstract = True
@@ -148,10 +151,17 @@ class TenantOwnedModel(models.Model):
             )
 
     def cross_tenant_errors(self):
-        """Field errors for foreign keys whose loaded target belongs to another tenant."""
+        """Field errors for foreign keys that leave the tenant: a tenant-owned target of
+        another tenant, or a user who is not a member of this tenant."""
         errors = {}
+        user_fields = {}
         for field in self._meta.concrete_fields:
             if not field.is_relation or field.name == "tenant":
+                continue
+            if field.related_model is get_user_model() and self.users_must_be_members:
+                user_id = getattr(self, field.attname)
+                if user_id is not None:
+                    user_fields[field.name] = user_id
                 continue
             if not issubclass(field.related_model, TenantOwnedModel):
                 continue
@@ -160,6 +170,16 @@ class TenantOwnedModel(models.Model):
             target = field.get_cached_value(self)
             if target is not None and target.tenant_id != self.tenant_id:
                 errors[field.name] = _("Select an object of this workspace.")
+        if user_fields and self.tenant_id is not None:
+            from accounts.models import Membership
+
+            with cross_tenant():
+                members = set(Membership.objects.filter(
+                    tenant_id=self.tenant_id, user_id__in=user_fields.values()
+                ).values_list("user_id", flat=True))
+            for name, user_id in user_fields.items():
+                if user_id not in members:
+                    errors[name] = _("Select a member of this workspace.")
         return errors
 
     def clean_fields(self, exclude=None):

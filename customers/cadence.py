@@ -1,0 +1,46 @@
+"""Visit cadence: service standards per tier against the last interaction of each type."""
+
+from datetime import timedelta
+
+from django.db.models import Max
+
+from .models import Interaction, InteractionKind, ServiceStandard
+
+DEFAULT_STANDARDS = {
+    "A": {"executive_visit": 90, "business_review": 90, "technical_exchange": 60},
+    "B": {"executive_visit": 180, "business_review": 180},
+    "C": {"business_review": 365},
+}
+
+
+def ensure_default_standards(tenant):
+    """Create the brief's default standards for a tenant that has none (idempotent)."""
+    if ServiceStandard.objects.exists():
+        return
+    ServiceStandard.objects.bulk_create(
+        ServiceStandard(tenant=tenant, tier=tier, kind=kind, max_days=days)
+        for tier, kinds in DEFAULT_STANDARDS.items()
+        for kind, days in kinds.items()
+    )
+
+
+def customer_cadence(customer, today):
+    """One row per interaction type: last date, the standard for the tier, due, overdue."""
+    last = dict(Interaction.objects.filter(customer=customer).values("kind")
+                .annotate(last=Max("occurred_on")).values_list("kind", "last"))
+    standards = dict(ServiceStandard.objects.filter(tier=customer.tier)
+                     .values_list("kind", "max_days")) if customer.tier else {}
+    rows = []
+    for kind, label in InteractionKind.choices:
+        max_days = standards.get(kind)
+        last_on = last.get(kind)
+        due_on = None
+        if max_days:
+            # Never met: due from today, so a new A account is overdue at once.
+            due_on = last_on + timedelta(days=max_days) if last_on else today
+        rows.append({
+            "kind": kind, "label": label, "last_on": last_on, "max_days": max_days,
+            "due_on": due_on,
+            "overdue": due_on is not None and (last_on is None or due_on < today),
+        })
+    return rows

@@ -1,0 +1,542 @@
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kam.tenancy import TenantOwnedModel
+
+PERIOD_RE = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+NON_NEGATIVE = [MinValueValidator(0)]
+RATING = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+def validate_period(value):
+    match = PERIOD_RE.match(value or "")
+    if not match or not 2000 <= int(match["year"]) <= 2100:
+        raise ValidationError(
+            _("Enter a quarter like 2026Q3 (year, the letter Q, quarter 1–4)."), code="period"
+        )
+
+
+class Tier(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class Region(TenantOwnedModel):
+    """A sales region, led by a VP-level leader; customers belong to one."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=30)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("leader"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="region_unique_code"),
+        ]
+        verbose_name = _("region")
+
+    def __str__(self):
+        return self.name
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect (potential)")
+    DEVELOPING = "developing", _("Developing (general)")
+    KEY = "key", _("Key (elite)")
+    MATURE = "mature", _("Mature")
+    DECLINING = "declining", _("Declining (sunset)")
+
+
+class Segment(models.TextChoices):
+    OEM_PASSENGER = "oem_passenger", _("OEM — passenger cars")
+    OEM_COMMERCIAL = "oem_commercial", _("OEM — commercial vehicles")
+    NEV = "nev", _("New-energy vehicle maker")
+    JOINT_VENTURE = "joint_venture", _("Joint venture")
+    TIER1 = "tier1", _("Tier-1 supplier")
+    OTHER = "other", _("Other")
+
+
+class Technology(models.TextChoices):
+    ELECTRIFICATION = "electrification", _("Electrification")
+    COCKPIT = "intelligent_cockpit", _("Intelligent cockpit")
+    LIGHTWEIGHT = "lightweight", _("Lightweight")
+    SUSTAINABLE = "sustainable_materials", _("Sustainable materials")
+
+
+class PainPoint(models.TextChoices):
+    COST = "cost", _("Cost")
+    RESILIENCE = "supply_resilience", _("Supply resilience")
+    RD_SPEED = "rd_speed", _("R&D speed")
+    QUALITY = "quality", _("Quality")
+    DELIVERY = "delivery", _("Delivery")
+
+
+def _validate_choices(values, choices, field):
+    if not isinstance(values, list) or any(v not in choices.values for v in values):
+        raise ValidationError(
+            {field: _("Choose from: %(options)s.") % {"options": ", ".join(choices.values)}}
+        )
+
+
+class Customer(TenantOwnedModel):
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children",
+        verbose_name=_("group / parent"),
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers",
+        verbose_name=_("region"),
+    )
+    segment = models.CharField(_("segment"), max_length=30, choices=Segment.choices,
+                               default=Segment.OEM_PASSENGER)
+    country = models.CharField(_("country"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=20,
+                                       choices=LifecycleStage.choices,
+                                       default=LifecycleStage.DEVELOPING)
+    is_active = models.BooleanField(_("active"), default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="owned_customers", verbose_name=_("owner (KAM)"),
+    )
+    # Strategy profile: understanding the OEM's strategy.
+    positioning = models.TextField(_("brand positioning"), blank=True)
+    platform_plans = models.TextField(_("vehicle / platform plans"), blank=True)
+    technology_roadmap = models.JSONField(_("technology roadmap"), default=list, blank=True)
+    pain_points = models.JSONField(_("pain points"), default=list, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Current tier, written by the scoring run and overrides (customers/scoring.py).
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices, blank=True)
+    tier_source = models.CharField(_("tier source"), max_length=10, blank=True)
+    score = models.DecimalField(_("score"), max_digits=8, decimal_places=4, null=True,
+                                blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="customer_unique_code"),
+        ]
+        indexes = [models.Index(fields=["tenant", "tier"])]
+        verbose_name = _("customer")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        _validate_choices(self.technology_roadmap, Technology, "technology_roadmap")
+        _validate_choices(self.pain_points, PainPoint, "pain_points")
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A customer cannot be its own group.")})
+
+
+class PeriodFigure(TenantOwnedModel):
+    """One customer's figures for one quarter (from ERP, import or the API)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="figures",
+                                 verbose_name=_("customer"))
+    period = models.CharField(_("period"), max_length=6, validators=[validate_period],
+                              help_text=_("Quarter, e.g. 2026Q3"))
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2,
+                                  validators=NON_NEGATIVE)
+    volume = models.PositiveIntegerField(_("volume (units)"), null=True, blank=True)
+    supply_share = models.DecimalField(_("supply share %"), max_digits=5, decimal_places=2,
+                                       null=True, blank=True, validators=PERCENT)
+    gross_margin = models.DecimalField(_("gross margin %"), max_digits=5, decimal_places=2,
+                                       null=True, blank=True, validators=PERCENT)
+    payment_days = models.PositiveIntegerField(_("payment terms (days)"), null=True, blank=True)
+    cost_to_serve = models.DecimalField(_("cost to serve"), max_digits=16, decimal_places=2,
+                                        null=True, blank=True, validators=NON_NEGATIVE)
+    quality_ppm = models.DecimalField(_("quality PPM"), max_digits=10, decimal_places=1,
+                                      null=True, blank=True, validators=NON_NEGATIVE)
+    on_time_delivery = models.DecimalField(_("on-time delivery %"), max_digits=5,
+                                           decimal_places=2, null=True, blank=True,
+                                           validators=PERCENT)
+    market_influence = models.PositiveSmallIntegerField(_("market influence (1–5)"), null=True,
+                                                        blank=True, validators=RATING)
+    loyalty = models.PositiveSmallIntegerField(_("loyalty (1–5)"), null=True, blank=True,
+                                               validators=RATING)
+    strategic_fit = models.PositiveSmallIntegerField(_("strategic region fit (1–5)"), null=True,
+                                                     blank=True, validators=RATING)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["customer__name", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "period"],
+                                    name="figure_unique_period"),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="figure_revenue_gte_0"),
+        ]
+        indexes = [models.Index(fields=["tenant", "period"])]
+        verbose_name = _("period figures")
+        verbose_name_plural = _("period figures")
+
+    def __str__(self):
+        return f"{self.customer} {self.period}"
+
+
+class Normalisation(models.TextChoices):
+    MINMAX = "minmax", _("Min–max")
+    PERCENTILE = "percentile", _("Percentile rank")
+
+
+class TieringMethod(models.TextChoices):
+    COUNT_SHARE = "count_share", _("Share of customers (A 10 %, B 20 %)")
+    VALUE_SHARE = "value_share", _("Share of revenue (A to 80 %, B to 95 %)")
+
+
+def default_weights():
+    return {
+        "revenue": 0.35, "supply_share": 0.20, "gross_margin": 0.20, "payment_days": 0.15,
+        "cost_to_serve": 0.10, "on_time_delivery": 0, "quality_ppm": 0,
+        "market_influence": 0, "loyalty": 0, "strategic_fit": 0,
+    }
+
+
+class ScoringPolicy(TenantOwnedModel):
+    """How a tenant scores and tiers customers. Edits create a new version."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    weights = models.JSONField(_("weights"), default=default_weights)
+    normalisation = models.CharField(_("normalisation"), max_length=12,
+                                     choices=Normalisation.choices, default=Normalisation.MINMAX)
+    lookback_quarters = models.PositiveSmallIntegerField(
+        _("look-back (quarters)"), default=4, validators=[MinValueValidator(1),
+                                                          MaxValueValidator(12)])
+    method = models.CharField(_("tiering method"), max_length=12, choices=TieringMethod.choices,
+                              default=TieringMethod.COUNT_SHARE)
+    a_share = models.DecimalField(_("A share of customers"), max_digits=4, decimal_places=3,
+                                  default=Decimal("0.10"),
+                                  validators=[MinValueValidator(0), MaxValueValidator(1)])
+    b_share = models.DecimalField(_("B share of customers"), max_digits=4, decimal_places=3,
+                                  default=Decimal("0.20"),
+                                  validators=[MinValueValidator(0), MaxValueValidator(1)])
+    a_revenue_cutoff = models.DecimalField(_("A up to cumulative revenue"), max_digits=4,
+                                           decimal_places=3, default=Decimal("0.80"),
+                                           validators=[MinValueValidator(0),
+                                                       MaxValueValidator(1)])
+    b_revenue_cutoff = models.DecimalField(_("B up to cumulative revenue"), max_digits=4,
+                                           decimal_places=3, default=Decimal("0.95"),
+                                           validators=[MinValueValidator(0),
+                                                       MaxValueValidator(1)])
+    concentration_threshold = models.DecimalField(
+        _("concentration flag above share"), max_digits=4, decimal_places=3,
+        default=Decimal("0.30"), validators=[MinValueValidator(0), MaxValueValidator(1)])
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "version"], name="policy_unique_version"),
+        ]
+        verbose_name = _("scoring policy")
+        verbose_name_plural = _("scoring policies")
+
+    def __str__(self):
+        return f"v{self.version}"
+
+    def clean(self):
+        super().clean()
+        from . import scoring
+
+        errors = scoring.weight_errors(self.weights)
+        if errors:
+            raise ValidationError({"weights": errors})
+        if self.a_share + self.b_share > 1:
+            raise ValidationError({"b_share": _("A and B shares together exceed 100 %.")})
+        if self.a_revenue_cutoff > self.b_revenue_cutoff:
+            raise ValidationError(
+                {"b_revenue_cutoff": _("The B cut-off must not be below the A cut-off.")})
+
+
+class ScoringRun(TenantOwnedModel):
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("by hand")
+        SCHEDULE = "schedule", _("schedule")
+        API = "api", _("API")
+
+    policy = models.ForeignKey(ScoringPolicy, on_delete=models.PROTECT, related_name="runs")
+    policy_snapshot = models.JSONField(default=dict)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                     null=True, blank=True, related_name="+")
+    window_start = models.CharField(max_length=6, blank=True)
+    window_end = models.CharField(max_length=6, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    customers_total = models.PositiveIntegerField(default=0)
+    customers_scored = models.PositiveIntegerField(default=0)
+    tier_counts = models.JSONField(default=dict)
+    changes = models.PositiveIntegerField(_("tier changes"), default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("scoring run")
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.window_start}–{self.window_end})"
+
+    @property
+    def customers_unscored(self):
+        return self.customers_total - self.customers_scored
+
+
+class TierAssessment(TenantOwnedModel):
+    """One customer's result in one scoring run, with the breakdown that explains it."""
+
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="assessments")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="assessments")
+    score = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
+    rank = models.PositiveIntegerField(null=True, blank=True)
+    computed_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
+    tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
+    tier_source = models.CharField(max_length=10, blank=True)
+    previous_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    revenue_share = models.DecimalField(max_digits=7, decimal_places=6, default=0)
+    breakdown = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="assessment_unique"),
+        ]
+        indexes = [models.Index(fields=["tenant", "customer", "run"])]
+        verbose_name = _("tier assessment")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.tier or '—'} ({self.run_id})"
+
+
+class TierOverride(TenantOwnedModel):
+    """An executive's pinned tier for a strategic account, with a reason and an expiry."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="overrides")
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices)
+    reason = models.TextField(_("reason"))
+    expires_on = models.DateField(_("expires on"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tier override")
+
+    def __str__(self):
+        return f"{self.customer_id} → {self.tier} until {self.expires_on}"
+
+
+class Department(models.TextChoices):
+    PURCHASING = "purchasing", _("Purchasing")
+    ENGINEERING = "engineering", _("Engineering")
+    QUALITY = "quality", _("Quality")
+    LOGISTICS = "logistics", _("Logistics")
+    FINANCE = "finance", _("Finance")
+    MANAGEMENT = "management", _("Management")
+    PRODUCTION = "production", _("Production")
+
+
+class Level(models.TextChoices):
+    EXECUTIVE = "executive", _("Executive")
+    MIDDLE = "middle", _("Middle management")
+    OPERATIONAL = "operational", _("Operational")
+
+
+class DecisionRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    GATEKEEPER = "gatekeeper", _("Gatekeeper")
+    KEY_PERSON = "key_person", _("Key person")
+
+
+class Attitude(models.IntegerChoices):
+    OPPONENT = -2, _("Opponent")
+    SCEPTIC = -1, _("Sceptical")
+    NEUTRAL = 0, _("Neutral")
+    FAVOURABLE = 1, _("Favourable")
+    SUPPORTER = 2, _("Supporter")
+
+
+class Contact(TenantOwnedModel):
+    """A person at the customer, placed on the relationship map."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts",
+                                 verbose_name=_("customer"))
+    name = models.CharField(_("name"), max_length=120)
+    title = models.CharField(_("job title"), max_length=120, blank=True)
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    decision_role = models.CharField(_("decision role"), max_length=20,
+                                     choices=DecisionRole.choices, default=DecisionRole.USER)
+    attitude = models.SmallIntegerField(_("attitude"), choices=Attitude.choices,
+                                        null=True, blank=True,
+                                        help_text=_("Empty when unknown."))
+    influence = models.PositiveSmallIntegerField(_("influence (1–5)"), default=3,
+                                                 validators=RATING)
+    strength = models.PositiveSmallIntegerField(_("relationship strength (1–5)"), default=3,
+                                                validators=RATING)
+    counterpart = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("our counterpart"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["customer__name", "department", "level", "name"]
+        verbose_name = _("contact")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_department_display()})"
+
+
+class InteractionKind(models.TextChoices):
+    EXECUTIVE_VISIT = "executive_visit", _("Executive visit")
+    TECHNICAL_EXCHANGE = "technical_exchange", _("Technical exchange")
+    PROJECT_MEETING = "project_meeting", _("Project meeting")
+    BUSINESS_REVIEW = "business_review", _("Business review")
+    ESCALATION = "escalation", _("Escalation")
+    CALL = "call", _("Call")
+
+
+class Interaction(TenantOwnedModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="interactions", verbose_name=_("customer"))
+    kind = models.CharField(_("type"), max_length=30, choices=InteractionKind.choices)
+    occurred_on = models.DateField(_("date"))
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices,
+                             default=Level.MIDDLE)
+    our_people = models.ManyToManyField(settings.AUTH_USER_MODEL,
+                                        through="InteractionParticipant", blank=True,
+                                        related_name="+", verbose_name=_("our people"))
+    contacts = models.ManyToManyField(Contact, through="InteractionContact", blank=True,
+                                      related_name="interactions",
+                                      verbose_name=_("their contacts"))
+    summary = models.TextField(_("summary"))
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    next_step_on = models.DateField(_("next step date"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["tenant", "customer", "kind", "occurred_on"])]
+        verbose_name = _("interaction")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.occurred_on}"
+
+
+class InteractionParticipant(TenantOwnedModel):
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["interaction", "user"],
+                                               name="participant_unique")]
+
+
+class InteractionContact(TenantOwnedModel):
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["interaction", "contact"],
+                                               name="interaction_contact_unique")]
+
+
+class ServiceStandard(TenantOwnedModel):
+    """The longest gap allowed between interactions of a type, per tier."""
+
+    tier = models.CharField(_("tier"), max_length=1, choices=Tier.choices)
+    kind = models.CharField(_("interaction type"), max_length=30,
+                            choices=InteractionKind.choices)
+    max_days = models.PositiveIntegerField(_("at most every (days)"),
+                                           validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["tier", "kind"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "tier", "kind"],
+                                               name="standard_unique")]
+        verbose_name = _("service standard")
+
+    def __str__(self):
+        return f"{self.tier}: {self.get_kind_display()} ≤ {self.max_days} d"
+
+
+class AccountPlan(TenantOwnedModel):
+    """One customer, one year: targets, strategy and the initiatives to get there."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="plans",
+                                 verbose_name=_("customer"))
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000),
+                                                                   MaxValueValidator(2100)])
+    revenue_target = models.DecimalField(_("revenue target"), max_digits=16, decimal_places=2,
+                                         validators=NON_NEGATIVE)
+    share_target = models.DecimalField(_("supply share target %"), max_digits=5,
+                                       decimal_places=2, null=True, blank=True,
+                                       validators=PERCENT)
+    strategy = models.TextField(_("strategy"), blank=True)
+    focus_products = models.TextField(_("focus products"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["customer__name", "-year"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "customer", "year"],
+                                               name="plan_unique_year")]
+        verbose_name = _("account plan")
+
+    def __str__(self):
+        return f"{self.customer} {self.year}"
+
+
+class Initiative(TenantOwnedModel):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="initiatives")
+    title = models.CharField(_("initiative"), max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("owner"))
+    due_on = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.PLANNED)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("initiative")
+
+    def __str__(self):
+        return self.title

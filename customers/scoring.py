@@ -1,0 +1,381 @@
+"""ABC tiering: the one place where customers are scored, ranked and tiered.
+
+The rules are the brief's "Default scoring, exactly", so anyone can recompute a tier
+by hand:
+
+1. Window: the policy's last k quarters ending with the latest quarter that has figures
+   in the tenant. A customer is scored if it has at least one figure row in the window.
+2. Per customer over the window: revenue = sum; supply share, gross margin, payment days,
+   on-time delivery and quality PPM = mean of the quarters present; cost to serve =
+   sum of cost ÷ sum of revenue × 100 (lower is better; zero revenue counts as the
+   worst); the 1–5 ratings = the latest quarter's value.
+3. Each weighted criterion is normalised over the scored customers: min–max
+   y = (x − min)/(max − min), or (max − x)/(max − min) when lower is better; a constant
+   column gives y = 0. (Percentile policies use the share of the other customers that
+   do worse.) A customer with no value for a criterion gets y = 0 for it.
+4. score = 100 × Σ wⱼ·yⱼ / Σ wⱼ, kept to 4 decimals.
+5. Rank by score descending; ties by window revenue descending, then code ascending.
+6. count_share: n_A = ceil(n·a), n_B = ceil(n·(a + b)) − n_A, the rest C.
+   value_share: walking down the customers by revenue, one is A while the cumulative
+   revenue share before it is below the A cut-off, B while below the B cut-off, else C.
+7. An active override replaces the computed tier; the computed one is kept beside it.
+
+A run is set-based: a fixed number of queries whatever the number of customers.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Avg, Count, Max, OuterRef, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    PERIOD_RE,
+    Customer,
+    PeriodFigure,
+    ScoringPolicy,
+    ScoringRun,
+    TierAssessment,
+    TierOverride,
+    TieringMethod,
+)
+
+# name -> (how it is aggregated over the window, True if higher is better)
+CRITERIA = {
+    "revenue": ("sum", True),
+    "supply_share": ("mean", True),
+    "gross_margin": ("mean", True),
+    "payment_days": ("mean", False),
+    "cost_to_serve": ("ratio", False),
+    "on_time_delivery": ("mean", True),
+    "quality_ppm": ("mean", False),
+    "market_influence": ("latest", True),
+    "loyalty": ("latest", True),
+    "strategic_fit": ("latest", True),
+}
+SCORE_PLACES = Decimal("0.0001")
+SHARE_PLACES = Decimal("0.000001")
+
+
+def weight_errors(weights):
+    """Messages for a weights mapping that cannot be used; empty when it is fine."""
+    if not isinstance(weights, dict):
+        return [_("Weights must be a mapping of criterion to number.")]
+    errors = []
+    unknown = sorted(set(weights) - set(CRITERIA))
+    if unknown:
+        errors.append(_("Unknown criteria: %(names)s.") % {"names": ", ".join(unknown)})
+    for name, value in weights.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            errors.append(_("The weight of %(name)s must be a number ≥ 0.") % {"name": name})
+    if not errors and not any(weights.get(name, 0) > 0 for name in CRITERIA):
+        errors.append(_("At least one criterion needs a weight above 0."))
+    return errors
+
+
+# --- periods -----------------------------------------------------------------------
+
+def period_index(period):
+    match = PERIOD_RE.match(period)
+    return int(match["year"]) * 4 + int(match["quarter"]) - 1
+
+
+def period_from_index(index):
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def window_periods(latest, quarters):
+    end = period_index(latest)
+    return [period_from_index(i) for i in range(end - quarters + 1, end + 1)]
+
+
+def current_policy(tenant):
+    """The tenant's newest policy version, created with the defaults if it has none."""
+    policy = ScoringPolicy.objects.order_by("-version").first()
+    if policy is None:
+        policy = ScoringPolicy.objects.create(tenant=tenant, version=1)
+    return policy
+
+
+def policy_snapshot(policy):
+    return {
+        "version": policy.version,
+        "weights": policy.weights,
+        "normalisation": policy.normalisation,
+        "lookback_quarters": policy.lookback_quarters,
+        "method": policy.method,
+        "a_share": str(policy.a_share),
+        "b_share": str(policy.b_share),
+        "a_revenue_cutoff": str(policy.a_revenue_cutoff),
+        "b_revenue_cutoff": str(policy.b_revenue_cutoff),
+    }
+
+
+# --- aggregation (SQL) -------------------------------------------------------------
+
+def window_figures(policy):
+    """(window, rows): one row per customer with figures in the window, aggregated in SQL."""
+    latest = PeriodFigure.objects.filter(customer__is_active=True).aggregate(p=Max("period"))["p"]
+    if latest is None:
+        return [], []
+    window = window_periods(latest, policy.lookback_quarters)
+    figures = PeriodFigure.objects.filter(period__in=window, customer__is_active=True)
+    annotations = {
+        "revenue": Sum("revenue"),
+        "cost_sum": Sum("cost_to_serve"),
+        "quarters": Count("id"),
+    }
+    for name, (how, _higher) in CRITERIA.items():
+        if how == "mean":
+            annotations[name] = Avg(name)
+        elif how == "latest" and policy.weights.get(name, 0) > 0:
+            latest_row = PeriodFigure.objects.filter(
+                customer=OuterRef("customer_id"), period__in=window, **{f"{name}__isnull": False}
+            ).order_by("-period")
+            annotations[name] = Subquery(latest_row.values(name)[:1])
+    rows = list(figures.values("customer_id").annotate(**annotations).order_by())
+    return window, rows
+
+
+# --- the pure part -----------------------------------------------------------------
+
+@dataclass
+class Scored:
+    customer_id: int
+    code: str
+    revenue: Decimal
+    values: dict
+    normalised: dict = field(default_factory=dict)
+    score: Decimal = Decimal(0)
+    rank: int = 0
+    tier: str = ""
+
+
+def criterion_values(row):
+    values = {}
+    for name, (how, _higher) in CRITERIA.items():
+        if how == "sum":
+            values[name] = Decimal(row["revenue"] or 0)
+        elif how == "ratio":
+            revenue = Decimal(row["revenue"] or 0)
+            cost = row["cost_sum"]
+            # Zero revenue makes the ratio undefined: treated as the worst (no value).
+            values[name] = None if cost is None or revenue == 0 else Decimal(cost) / revenue * 100
+        else:
+            value = row.get(name)
+            values[name] = None if value is None else Decimal(value)
+    return values
+
+
+def normalise(scored, weights, method):
+    for name, (_how, higher) in CRITERIA.items():
+        if weights.get(name, 0) <= 0:
+            continue
+        present = [s.values[name] for s in scored if s.values[name] is not None]
+        for s in scored:
+            x = s.values[name]
+            if x is None or not present:
+                s.normalised[name] = Decimal(0)
+            elif method == "percentile":
+                worse = sum(1 for v in present if (v < x if higher else v > x))
+                s.normalised[name] = (Decimal(worse) / (len(present) - 1)
+                                      if len(present) > 1 else Decimal(0))
+            else:
+                low, high = min(present), max(present)
+                if high == low:
+                    s.normalised[name] = Decimal(0)
+                else:
+                    s.normalised[name] = ((x - low) if higher else (high - x)) / (high - low)
+
+
+def score_all(scored, weights):
+    used = {name: Decimal(str(w)) for name, w in weights.items() if w and w > 0}
+    total = sum(used.values())
+    for s in scored:
+        raw = sum(w * s.normalised[name] for name, w in used.items())
+        s.score = (Decimal(100) * raw / total).quantize(SCORE_PLACES, ROUND_HALF_UP)
+
+
+def rank_all(scored):
+    scored.sort(key=lambda s: (-s.score, -s.revenue, s.code))
+    for position, s in enumerate(scored, start=1):
+        s.rank = position
+
+
+def tier_counts_by_share(n, a_share, b_share):
+    """(n_A, n_B) for count_share, with exact decimal arithmetic."""
+    n_a = int((n * Decimal(a_share)).to_integral_value(ROUND_CEILING))
+    n_ab = int((n * (Decimal(a_share) + Decimal(b_share))).to_integral_value(ROUND_CEILING))
+    return n_a, max(n_ab - n_a, 0)
+
+
+def assign_tiers(scored, policy):
+    """Set `tier` on the ranked customers; returns the facts that explain the cut."""
+    n = len(scored)
+    if policy.method == TieringMethod.VALUE_SHARE:
+        total = sum(s.revenue for s in scored)
+        cumulative = Decimal(0)
+        for s in sorted(scored, key=lambda s: (-s.revenue, s.code)):
+            before = cumulative / total if total else Decimal(1)
+            if before < policy.a_revenue_cutoff:
+                s.tier = "A"
+            elif before < policy.b_revenue_cutoff:
+                s.tier = "B"
+            else:
+                s.tier = "C"
+            s.values["cumulative_share_before"] = before
+            cumulative += s.revenue
+        return {"method": policy.method, "n": n,
+                "a_cutoff": str(policy.a_revenue_cutoff),
+                "b_cutoff": str(policy.b_revenue_cutoff)}
+    n_a, n_b = tier_counts_by_share(n, policy.a_share, policy.b_share)
+    for s in scored:
+        s.tier = "A" if s.rank <= n_a else "B" if s.rank <= n_a + n_b else "C"
+    return {"method": policy.method, "n": n, "n_a": n_a, "n_b": n_b}
+
+
+def breakdown_for(s, weights, cut):
+    used = {name: w for name, w in weights.items() if w and w > 0}
+    total = sum(used.values())
+    criteria = {}
+    for name, w in used.items():
+        value = s.values[name]
+        criteria[name] = {
+            "value": None if value is None else float(round(value, 4)),
+            "normalised": float(round(s.normalised[name], 6)),
+            "weight": w,
+            "contribution": float(round(Decimal(100) * Decimal(str(w)) * s.normalised[name]
+                                        / Decimal(str(total)), 4)),
+        }
+    result = {"criteria": criteria, "rank": s.rank, **cut}
+    if "cumulative_share_before" in s.values:
+        result["cumulative_share_before"] = float(round(s.values["cumulative_share_before"], 6))
+    return result
+
+
+def compute(rows, customers, policy):
+    """Score, rank and tier the aggregated rows. Pure: no database access.
+
+    `customers` maps customer id -> code. Returns (scored list, cut facts).
+    """
+    scored = [
+        Scored(customer_id=row["customer_id"], code=customers[row["customer_id"]],
+               revenue=Decimal(row["revenue"] or 0), values=criterion_values(row))
+        for row in rows
+        if row["customer_id"] in customers
+    ]
+    normalise(scored, policy.weights, policy.normalisation)
+    if scored:
+        score_all(scored, policy.weights)
+    rank_all(scored)
+    cut = assign_tiers(scored, policy)
+    return scored, cut
+
+
+# --- the run -----------------------------------------------------------------------
+
+def active_overrides(today):
+    """Customer id -> the override in force on `today` (newest wins)."""
+    overrides = TierOverride.objects.filter(ended_at__isnull=True, expires_on__gte=today)
+    result = {}
+    for override in overrides.order_by("created_at", "id"):
+        result[override.customer_id] = override
+    return result
+
+
+@transaction.atomic
+def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
+    """Recompute every active customer's tier for `tenant`; returns the ScoringRun."""
+    started = time.monotonic()
+    policy = current_policy(tenant)
+    window, rows = window_figures(policy)
+    customers = {c["id"]: c for c in Customer.objects.filter(is_active=True)
+                 .values("id", "code", "tier")}
+    scored, cut = compute(rows, {pk: c["code"] for pk, c in customers.items()}, policy)
+    overrides = active_overrides(tenant.today())
+
+    run = ScoringRun.objects.create(
+        tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), trigger=trigger,
+        triggered_by=user, window_start=window[0] if window else "",
+        window_end=window[-1] if window else "", started_at=timezone.now(),
+        customers_total=len(customers), customers_scored=len(scored),
+    )
+    total_revenue = sum((s.revenue for s in scored), Decimal(0))
+    by_id = {s.customer_id: s for s in scored}
+    assessments, counts, changes = [], {"A": 0, "B": 0, "C": 0, "none": 0}, 0
+    for customer_id, customer in customers.items():
+        s = by_id.get(customer_id)
+        override = overrides.get(customer_id)
+        computed = s.tier if s else ""
+        tier = override.tier if override else computed
+        counts[tier or "none"] += 1
+        changes += tier != customer["tier"]
+        assessments.append(TierAssessment(
+            tenant=tenant, run=run, customer_id=customer_id,
+            score=s.score if s else None, rank=s.rank if s else None,
+            computed_tier=computed, tier=tier,
+            tier_source="override" if override else ("computed" if computed else ""),
+            previous_tier=customer["tier"], revenue=s.revenue if s else 0,
+            revenue_share=(s.revenue / total_revenue).quantize(SHARE_PLACES)
+            if s and total_revenue else 0,
+            breakdown=breakdown_for(s, policy.weights, cut) if s else {},
+        ))
+    TierAssessment.objects.bulk_create(assessments)
+    apply_run_to_customers(run)
+
+    run.finished_at = timezone.now()
+    run.duration_ms = int((time.monotonic() - started) * 1000)
+    run.tier_counts = counts
+    run.changes = changes
+    run.save(update_fields=["finished_at", "duration_ms", "tier_counts", "changes"])
+    return run
+
+
+def apply_run_to_customers(run):
+    """Copy each customer's tier, source and score from the run, in one UPDATE."""
+    mine = TierAssessment.objects.filter(run=run, customer=OuterRef("pk"))
+    Customer.objects.filter(is_active=True).update(
+        tier=Subquery(mine.values("tier")[:1]),
+        tier_source=Subquery(mine.values("tier_source")[:1]),
+        score=Subquery(mine.values("score")[:1]),
+    )
+
+
+def latest_computed_tier(customer):
+    assessment = (TierAssessment.objects.filter(customer=customer)
+                  .order_by("-run__started_at", "-run_id").first())
+    return (assessment.computed_tier, assessment.score) if assessment else ("", None)
+
+
+# --- concentration -----------------------------------------------------------------
+
+def concentration(tenant, policy=None):
+    """Each customer's share of the tenant's revenue over the scoring window, and the
+    portfolio figures: top-1 share, top-20 % share, Herfindahl–Hirschman index (0–10,000)."""
+    policy = policy or current_policy(tenant)
+    window, rows = window_figures(policy)
+    total = sum((Decimal(r["revenue"] or 0) for r in rows), Decimal(0))
+    shares = sorted(
+        ({"customer_id": r["customer_id"], "revenue": Decimal(r["revenue"] or 0),
+          "share": (Decimal(r["revenue"] or 0) / total) if total else Decimal(0)}
+         for r in rows),
+        key=lambda r: -r["revenue"],
+    )
+    threshold = policy.concentration_threshold
+    for row in shares:
+        row["flagged"] = row["share"] > threshold
+    top_n = math.ceil(len(shares) * 0.2) if shares else 0
+    return {
+        "window": window,
+        "total_revenue": total,
+        "threshold": threshold,
+        "customers": shares,
+        "top1_share": shares[0]["share"] if shares else Decimal(0),
+        "top20_share": sum((r["share"] for r in shares[:top_n]), Decimal(0)),
+        "top20_count": top_n,
+        "hhi": sum(((r["share"] * 100) ** 2 for r in shares), Decimal(0)).quantize(Decimal("0.1")),
+    }
