@@ -89,7 +89,8 @@ def member_add(request):
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership, created_user = services.add_member(tenant=request.tenant, **form.cleaned_data)
+            membership, created_user = services.add_member(
+                tenant=request.tenant, **form.cleaned_data)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -99,7 +100,8 @@ def member_add(request):
                     "“Forgot your password?” on the login page."
                 ) % {"email": membership.user.email})
             else:
-                messages.success(request, _("%(email)s was added.") % {"email": membership.user.email})
+                messages.success(
+                    request, _("%(email)s was added.") % {"email": membership.user.email})
             return redirect("member_list")
     return render(request, "accounts/member_add.html", {"form": form})
 

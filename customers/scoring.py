@@ -40,8 +40,8 @@ from .models import (
     ScoringPolicy,
     ScoringRun,
     TierAssessment,
-    TierOverride,
     TieringMethod,
+    TierOverride,
 )
 
 # name -> (how it is aggregated over the window, True if higher is better)

@@ -139,6 +139,13 @@ class TenantOwnedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.assign_current_tenant()
+        errors = self.cross_tenant_errors()
+        if errors:
+            raise ValidationError(errors)
+        super().save(*args, **kwargs)
+
     def assign_current_tenant(self):
         current = get_current_tenant()
         if self.tenant_id is None:
@@ -189,10 +196,3 @@ class TenantOwnedModel(models.Model):
         errors = self.cross_tenant_errors()
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.assign_current_tenant()
-        errors = self.cross_tenant_errors()
-        if errors:
-            raise ValidationError(errors)
-        super().save(*args, **kwargs)

@@ -1,8 +1,11 @@
 """factory-boy factories for the models of every app (cross-app tests use these)."""
 
-import factory
+from datetime import timedelta
 
-from accounts.models import Membership, Tenant, User
+import factory
+from django.utils import timezone
+
+from accounts.models import ApiToken, Membership, Tenant, User, hash_token
 from kam.tenancy import tenant_context
 from notifications.models import Notification
 
@@ -38,7 +41,25 @@ class TenantOwnedFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         with tenant_context(kwargs["tenant"]):
+            # Users named on a tenant-owned row must be members of its tenant.
+            if model_class is not Membership:
+                for value in kwargs.values():
+                    if isinstance(value, User):
+                        Membership.objects.get_or_create(
+                            user=value, defaults={"tenant": kwargs["tenant"], "role": "member"})
             return super()._create(model_class, *args, **kwargs)
+
+
+class SameTenantSubFactory(factory.SubFactory):
+    """A SubFactory for a tenant-owned related row, created in its parent's tenant.
+
+    Use it for every foreign key between tenant-owned models, so that a factory never
+    links rows of two tenants (saving such a link raises).
+    """
+
+    def __init__(self, factory_class, **kwargs):
+        kwargs.setdefault("tenant", factory.SelfAttribute("..tenant"))
+        super().__init__(factory_class, **kwargs)
 
 
 class MembershipFactory(TenantOwnedFactory):
@@ -57,3 +78,166 @@ class NotificationFactory(TenantOwnedFactory):
     kind = "reminder"
     text = factory.Sequence(lambda n: f"Reminder {n}")
     dedup_key = factory.Sequence(lambda n: f"reminder-{n}")
+
+
+class ApiTokenFactory(TenantOwnedFactory):
+    """A token row with a known secret: the raw value is `kam_<prefix>_factory-secret`.
+
+    Tests that call the API create tokens with `accounts.services.create_api_token`.
+    """
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    # "t" is not a hex digit, so these never collide with real (hex) prefixes.
+    prefix = factory.Sequence(lambda n: f"t{n:07d}")
+    key_hash = factory.LazyAttribute(lambda o: hash_token(f"kam_{o.prefix}_factory-secret"))
+    role = "viewer"
+
+
+# --- customers ----------------------------------------------------------------------
+
+
+class RegionFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.Region"
+
+    name = factory.Sequence(lambda n: f"Region {n}")
+    code = factory.Sequence(lambda n: f"region-{n}")
+
+
+class CustomerFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.Customer"
+
+    code = factory.Sequence(lambda n: f"C{n:05d}")
+    name = factory.Sequence(lambda n: f"Carmaker {n}")
+    region = SameTenantSubFactory(RegionFactory)
+    country = "China"
+    city = "Shanghai"
+
+
+class PeriodFigureFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.PeriodFigure"
+
+    customer = SameTenantSubFactory(CustomerFactory)
+    period = "2026Q3"
+    revenue = 1_000_000
+    supply_share = 30
+    gross_margin = 18
+    payment_days = 60
+    cost_to_serve = 20_000
+
+
+class ScoringPolicyFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.ScoringPolicy"
+        django_get_or_create = ["tenant", "version"]
+
+    version = 1
+
+
+class ScoringRunFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.ScoringRun"
+
+    policy = SameTenantSubFactory(ScoringPolicyFactory)
+    started_at = factory.LazyFunction(timezone.now)
+    window_start = "2025Q4"
+    window_end = "2026Q3"
+
+
+class TierAssessmentFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.TierAssessment"
+
+    run = SameTenantSubFactory(ScoringRunFactory)
+    customer = SameTenantSubFactory(CustomerFactory)
+    score = 55
+    rank = 1
+    computed_tier = "A"
+    tier = "A"
+    tier_source = "computed"
+
+
+class TierOverrideFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.TierOverride"
+
+    customer = SameTenantSubFactory(CustomerFactory)
+    tier = "A"
+    reason = "Strategic platform award"
+    expires_on = factory.LazyFunction(lambda: timezone.now().date() + timedelta(days=90))
+
+
+class ContactFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.Contact"
+
+    customer = SameTenantSubFactory(CustomerFactory)
+    name = factory.Faker("name")
+    title = "Purchasing director"
+    department = "purchasing"
+    level = "executive"
+    decision_role = "decision_maker"
+    attitude = 2
+
+
+class InteractionFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.Interaction"
+
+    customer = SameTenantSubFactory(CustomerFactory)
+    kind = "business_review"
+    occurred_on = factory.LazyFunction(lambda: timezone.now().date() - timedelta(days=10))
+    summary = "Quarterly business review: volumes and quality."
+
+
+class InteractionParticipantFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.InteractionParticipant"
+
+    interaction = SameTenantSubFactory(InteractionFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class InteractionContactFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.InteractionContact"
+
+    interaction = SameTenantSubFactory(InteractionFactory)
+    contact = factory.SubFactory(
+        ContactFactory, tenant=factory.SelfAttribute("..tenant"),
+        customer=factory.SelfAttribute("..interaction.customer"))
+
+
+class ServiceStandardFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.ServiceStandard"
+        django_get_or_create = ["tenant", "tier", "kind"]
+
+    tier = "A"
+    kind = "executive_visit"
+    max_days = 90
+
+
+class AccountPlanFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.AccountPlan"
+
+    customer = SameTenantSubFactory(CustomerFactory)
+    year = 2026
+    revenue_target = 12_000_000
+    share_target = 35
+    strategy = "Win the next cockpit module platform."
+
+
+class InitiativeFactory(TenantOwnedFactory):
+    class Meta:
+        model = "customers.Initiative"
+
+    plan = SameTenantSubFactory(AccountPlanFactory)
+    title = factory.Sequence(lambda n: f"Initiative {n}")
