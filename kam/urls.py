@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("notifications/", include("notifications.urls")),
     path("customers/", include("customers.urls")),
+    path("teams/", include("teams.urls")),
+    path("programmes/", include("projects.urls")),
+    path("satisfaction/", include("satisfaction.urls")),
     path("", include("accounts.urls")),
 ]
 

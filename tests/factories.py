@@ -241,3 +241,9 @@ class InitiativeFactory(TenantOwnedFactory):
 
     plan = SameTenantSubFactory(AccountPlanFactory)
     title = factory.Sequence(lambda n: f"Initiative {n}")
+
+
+# Each app keeps its own factories next to its tests; the cross-app suites see them all here.
+from projects.tests.factories import *  # noqa: E402, F403
+from satisfaction.tests.factories import *  # noqa: E402, F403
+from teams.tests.factories import *  # noqa: E402, F403
