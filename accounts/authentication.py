@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions
 from kam.tenancy import cross_tenant, set_current_tenant
 
 from .models import ApiToken, Membership, hash_token
-from .services import touch_api_token
+from .services import ROLE_RANK, touch_api_token
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Malformed token.")) from None
         token = self._lookup(raw)
         request._request.tenant = token.tenant
-        request._request.role = token.role
+        # The token's role, but never more than its owner's present role (they may have
+        # been demoted since the token was made).
+        request._request.role = min(token.role, token.membership.role, key=ROLE_RANK.get)
         request._request.membership = token.membership
         # Reset by accounts.middleware.TenantMiddleware when the request ends.
         set_current_tenant(token.tenant)

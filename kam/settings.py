@@ -232,6 +232,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One stable name per choice set, so generated clients get readable types.
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "customers.models.Tier",
+        "DepartmentEnum": "customers.models.Department",
+        "InteractionKindEnum": "customers.models.InteractionKind",
+        "ContactLevelEnum": "customers.models.Level",
+        "InitiativeStatusEnum": "customers.models.Initiative.Status",
+        "MilestoneKindEnum": "projects.models.MilestoneKind",
+        "MilestoneStatusEnum": "projects.models.MilestoneStatus",
+        "RiskStatusEnum": "projects.models.RiskStatus",
+        "OplItemStatusEnum": "satisfaction.models.OplItem.Status",
+        "OplProposalStatusEnum": "satisfaction.models.OplProposal.Status",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise tasks run in-process (embedded default).

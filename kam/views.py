@@ -5,6 +5,8 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 logger = logging.getLogger(__name__)
@@ -47,3 +49,9 @@ def _check_broker():
         logger.warning("readyz: broker unreachable: %s", exc)
         return "unreachable"
 
+
+def page_not_found(request, exception):
+    """404 for URLs no route matches: JSON under /api/ (what API clients parse), else the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)

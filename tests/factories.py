@@ -243,6 +243,20 @@ class InitiativeFactory(TenantOwnedFactory):
     title = factory.Sequence(lambda n: f"Initiative {n}")
 
 
+class ImportJobFactory(TenantOwnedFactory):
+    """An uploaded customer file, checked and ready to import."""
+
+    class Meta:
+        model = "customers.ImportJob"
+
+    kind = "customers"
+    original_filename = factory.Sequence(lambda n: f"customers-{n}.csv")
+    file_format = "csv"
+    content = b"code,name\nC90001,Imported carmaker\n"
+    status = "validated"
+    total_rows = 1
+
+
 # Each app keeps its own factories next to its tests; the cross-app suites see them all here.
 from projects.tests.factories import *  # noqa: E402, F403
 from satisfaction.tests.factories import *  # noqa: E402, F403
