@@ -540,3 +540,57 @@ class Initiative(TenantOwnedModel):
 
     def __str__(self):
         return self.title
+
+
+class ImportJob(TenantOwnedModel):
+    """An uploaded CSV/XLSX file of customers or period figures, from dry run to commit.
+
+    The file's bytes live in the row itself, so they are scoped to the tenant like any
+    other row. Rules: customers/importing.py.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMERS = "customers", _("Customers")
+        FIGURES = "figures", _("Period figures")
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Checking")
+        VALIDATED = "validated", _("Ready to import")
+        INVALID = "invalid", _("Has errors")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    original_filename = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=4,
+                                   choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    content = models.BinaryField(editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices,
+                              default=Status.UPLOADED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("new"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    # [{"row": spreadsheet line, "column": name or "", "message": text}], capped.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+        verbose_name = _("import")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.original_filename}"
+
+    @property
+    def is_busy(self):
+        return self.status in (self.Status.UPLOADED, self.Status.RUNNING)

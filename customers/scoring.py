@@ -70,7 +70,12 @@ def weight_errors(weights):
     if unknown:
         errors.append(_("Unknown criteria: %(names)s.") % {"names": ", ".join(unknown)})
     for name, value in weights.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
             errors.append(_("The weight of %(name)s must be a number ≥ 0.") % {"name": name})
     if not errors and not any(weights.get(name, 0) > 0 for name in CRITERIA):
         errors.append(_("At least one criterion needs a weight above 0."))

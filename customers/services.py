@@ -47,13 +47,20 @@ def _validation_errors(row_number, exc):
     return [RowError(row_number, "__all__", str(message)) for message in exc.messages]
 
 
-def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1):
+def not_on_team_error(number, field, code):
+    return RowError(number, field, _(
+        "You are not on the account team of %(code)s; only its team and administrators "
+        "change it.") % {"code": code})
+
+
+def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, editable=None):
     """Create or update period figures keyed by customer code and period, all or nothing.
 
     `rows` are dicts with `customer_code`, `period` and any of FIGURE_FIELDS (values
     already parsed, or strings the model fields can clean). Nothing is written if any
     row has an error, or with `dry_run`. A fixed number of queries for any number of rows
-    (bulk writes aside).
+    (bulk writes aside). `editable`: the ids of the customers the writer may change
+    (None: all of them).
     """
     rows = list(rows)
     codes = {str(row.get("customer_code") or "").strip() for row in rows}
@@ -73,6 +80,9 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1):
             result.errors.append(RowError(number, "customer_code", _(
                 "No customer with code “%(code)s” in this workspace.") % {"code": code}))
             continue
+        if editable is not None and customer.pk not in editable:
+            result.errors.append(not_on_team_error(number, "customer_code", code))
+            continue
         if (code, period) in seen:
             result.errors.append(RowError(number, "period", _(
                 "%(code)s %(period)s appears twice in this upload.") % {
@@ -88,7 +98,11 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1):
                 value = row[name]
                 setattr(figure, name, None if value in ("", None) else value)
         try:
-            figure.full_clean(validate_unique=False, validate_constraints=False)
+            # The customer and tenant are already resolved above; validating those foreign
+            # keys again would cost one query per row.
+            figure.full_clean(
+                exclude=["customer", "tenant"], validate_unique=False, validate_constraints=False
+            )
         except ValidationError as exc:
             result.errors.extend(_validation_errors(number, exc))
             continue

@@ -1,0 +1,461 @@
+"""API serializers for customers: field lists, types and tenant checks, nothing more.
+
+Rules stay where they live: a model's `clean()` (its invariants), `customers.services`
+(writes with side effects) and `customers.scoring`. Foreign keys to tenant-owned rows are
+scoped to the request's tenant by the models' default managers, so another tenant's id is
+"Invalid pk" (400, naming the field); user foreign keys accept active members of the
+tenant only.
+"""
+
+import copy
+import math
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from accounts.models import User
+from kam.tenancy import require_tenant
+
+from . import selectors, services
+from .models import (
+    AccountPlan,
+    Contact,
+    Customer,
+    Initiative,
+    Interaction,
+    PainPoint,
+    PeriodFigure,
+    Region,
+    ScoringPolicy,
+    ScoringRun,
+    ServiceStandard,
+    Technology,
+    Tier,
+    TierAssessment,
+    TierOverride,
+    validate_period,
+)
+from .services import FIGURE_FIELDS
+
+# Rows one `POST customer-figures/bulk/` may carry.
+MAX_BULK_ROWS = 20_000
+
+TIER_SOURCES = [("computed", "computed"), ("override", "override"), ("", "")]
+
+
+def drf_errors(exc):
+    """A Django ValidationError as DRF's `{"field": ["message"]}`."""
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if name == "__all__" else name): messages
+            for name, messages in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+# A pattern, not an enum: an enum of the same choices under several field names makes
+# drf-spectacular warn (and `check --deploy` fail).
+@extend_schema_field({"type": "string", "pattern": "^[ABC]?$",
+                      "description": 'Tier "A", "B" or "C"; "" when there is none.'})
+class TierOrBlankField(serializers.ChoiceField):
+    """A read-only tier that may be blank (no figures in the scoring window)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[*Tier.choices, ("", "")], read_only=True, **kwargs)
+
+
+class TenantMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id, limited to the active members of the current workspace."""
+
+    def get_queryset(self):
+        return selectors.tenant_members(require_tenant())
+
+
+class PeriodField(serializers.CharField):
+    """A quarter like `2026Q3` (surrounding spaces and a lower-case q are accepted)."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).upper()
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """A ModelSerializer for tenant-owned rows that checks what DRF leaves out: the
+    model's `clean()`, foreign keys that leave the tenant, and unique constraints that
+    include the tenant (DRF cannot check those, `tenant` not being a serializer field).
+
+    `unique_messages` maps a constraint name to (field the error names, message).
+    """
+
+    unique_messages = {}
+
+    def build_relational_field(self, field_name, relation_info):
+        field_class, field_kwargs = super().build_relational_field(field_name, relation_info)
+        if (relation_info.related_model is User
+                and field_class is serializers.PrimaryKeyRelatedField):
+            field_class = TenantMemberField
+        return field_class, field_kwargs
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        candidate = self.candidate(attrs)
+        errors = {}
+        try:
+            candidate.clean()
+        except DjangoValidationError as exc:
+            errors.update(drf_errors(exc))
+        for name, message in candidate.cross_tenant_errors().items():
+            errors.setdefault(name, [message])
+        for name, message in self.unique_errors(candidate).items():
+            errors.setdefault(name, [message])
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def candidate(self, attrs):
+        """The row as it would be saved: a copy of the instance with `attrs` applied."""
+        model = self.Meta.model
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        if instance.tenant_id is None:
+            instance.tenant = require_tenant()
+        for name, value in attrs.items():
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if field.concrete and not field.many_to_many:
+                setattr(instance, name, value)
+        return instance
+
+    def unique_errors(self, candidate):
+        """Unique constraints with the tenant whose other fields the client writes (the
+        server numbers the rest, e.g. policy versions)."""
+        model = type(candidate)
+        writable = {field.source for field in self._writable_fields}
+        errors = {}
+        for constraint in model._meta.constraints:
+            if (not isinstance(constraint, models.UniqueConstraint) or not constraint.fields
+                    or "tenant" not in constraint.fields or constraint.condition is not None):
+                continue
+            names = [name for name in constraint.fields if name != "tenant"]
+            if not set(names) <= writable:
+                continue
+            lookup = {}
+            for name in names:
+                attname = model._meta.get_field(name).attname
+                lookup[attname] = getattr(candidate, attname)
+            if any(value is None for value in lookup.values()):
+                continue
+            others = model.objects.filter(**lookup)  # scoped to the current tenant
+            if candidate.pk is not None:
+                others = others.exclude(pk=candidate.pk)
+            if others.exists():
+                field, message = self.unique_messages.get(constraint.name, (names[-1], None))
+                errors[field] = str(message or _("This value is already used in this workspace."))
+        return errors
+
+
+# --- customers ----------------------------------------------------------------------
+
+
+class RegionSerializer(TenantModelSerializer):
+    unique_messages = {"region_unique_code": ("code", gettext_lazy(
+        "A region with this code already exists."))}
+
+    class Meta:
+        model = Region
+        fields = ["id", "name", "code", "leader"]
+
+
+def _unique_choices(values):
+    return list(dict.fromkeys(values))
+
+
+class CustomerSerializer(TenantModelSerializer):
+    tier = TierOrBlankField()
+    tier_source = serializers.ChoiceField(
+        choices=TIER_SOURCES, read_only=True,
+        help_text=gettext_lazy('"computed" (from the last scoring run), "override" (pinned by '
+                               'an executive) or "" (no tier).'))
+    technology_roadmap = serializers.ListField(
+        child=serializers.ChoiceField(choices=Technology.choices), required=False,
+        help_text=gettext_lazy("Technologies on the customer's roadmap."))
+    pain_points = serializers.ListField(
+        child=serializers.ChoiceField(choices=PainPoint.choices), required=False,
+        help_text=gettext_lazy("The customer's pain points."))
+
+    unique_messages = {"customer_unique_code": ("code", gettext_lazy(
+        "A customer with this code already exists."))}
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "code", "name", "tier", "tier_source", "lifecycle_stage", "owner", "region",
+            "score", "parent", "segment", "country", "city", "is_active", "positioning",
+            "platform_plans", "technology_roadmap", "pain_points", "notes", "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["score", "created_at", "updated_at"]
+
+    def validate_technology_roadmap(self, value):
+        return _unique_choices(value)
+
+    def validate_pain_points(self, value):
+        return _unique_choices(value)
+
+
+class TierOverrideSerializer(serializers.ModelSerializer):
+    in_force = serializers.SerializerMethodField(
+        help_text=gettext_lazy("Not ended and not expired: it decides the customer's tier."))
+
+    class Meta:
+        model = TierOverride
+        fields = ["id", "customer", "tier", "reason", "expires_on", "created_by", "created_at",
+                  "ended_at", "ended_by", "in_force"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_in_force(self, override):
+        today = self.context.get("today")
+        return override.ended_at is None and (today is None or override.expires_on >= today)
+
+
+class TierOverrideInputSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    reason = serializers.CharField(max_length=2000)
+    expires_on = serializers.DateField(
+        help_text=gettext_lazy("Last day the override is in force (today or later)."))
+
+
+class PeriodFigureSerializer(TenantModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    period = PeriodField(max_length=6, validators=[validate_period],
+                         help_text=gettext_lazy("Quarter, e.g. 2026Q3"))
+
+    unique_messages = {"figure_unique_period": ("period", gettext_lazy(
+        "This customer already has figures for this period."))}
+
+    class Meta:
+        model = PeriodFigure
+        fields = ["id", "customer", "customer_code", "period", *FIGURE_FIELDS, "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class FigureBulkRowSerializer(serializers.ModelSerializer):
+    """One row of a bulk upload: the customer's code, the quarter and any figures.
+
+    A figure left out keeps its stored value (or stays empty on a new row); `null`
+    clears it. Revenue is required for a new row.
+    """
+
+    customer_code = serializers.CharField(max_length=30)
+    period = PeriodField(max_length=6, validators=[validate_period],
+                         help_text=gettext_lazy("Quarter, e.g. 2026Q3"))
+
+    class Meta:
+        model = PeriodFigure
+        fields = ["customer_code", "period", *FIGURE_FIELDS]
+        extra_kwargs = {name: {"required": False, "allow_null": True} for name in FIGURE_FIELDS}
+
+
+class FigureBulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class FigureBulkRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        allow_null=True,
+        help_text=gettext_lazy("1-based position of the row in the list; null when the error "
+                               "is about the whole body."))
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class FigureBulkErrorsSerializer(serializers.Serializer):
+    errors = FigureBulkRowErrorSerializer(many=True)
+
+
+# --- scoring ------------------------------------------------------------------------
+
+WEIGHTS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "number", "minimum": 0},
+    "description": "Criterion name to weight (≥ 0); criteria: revenue, supply_share, "
+    "gross_margin, payment_days, cost_to_serve, on_time_delivery, quality_ppm, "
+    "market_influence, loyalty, strategic_fit.",
+}
+
+
+@extend_schema_field(WEIGHTS_SCHEMA)
+class WeightsField(serializers.JSONField):
+    pass
+
+
+class ScoringPolicySerializer(TenantModelSerializer):
+    weights = WeightsField(required=False)
+
+    class Meta:
+        model = ScoringPolicy
+        fields = ["id", "version", "weights", "normalisation", "lookback_quarters", "method",
+                  "a_share", "b_share", "a_revenue_cutoff", "b_revenue_cutoff",
+                  "concentration_threshold", "created_by", "created_at"]
+        read_only_fields = ["version", "created_by", "created_at"]
+
+    def validate_weights(self, value):
+        # JSON numbers beyond float range parse as infinity; scoring.weight_errors (run
+        # from the model's clean) judges everything else.
+        if isinstance(value, dict) and any(
+                isinstance(weight, float) and not math.isfinite(weight)
+                for weight in value.values()):
+            raise serializers.ValidationError(_("Weights must be finite numbers."))
+        return value
+
+
+class ScoringRunSerializer(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+    customers_unscored = serializers.IntegerField(read_only=True)
+    tier_counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True,
+        help_text=gettext_lazy('Customers per tier after the run: "A", "B", "C" and "none".'))
+
+    class Meta:
+        model = ScoringRun
+        fields = ["id", "policy", "policy_version", "policy_snapshot", "trigger",
+                  "triggered_by", "window_start", "window_end", "started_at", "finished_at",
+                  "duration_ms", "customers_total", "customers_scored", "customers_unscored",
+                  "tier_counts", "changes"]
+        read_only_fields = fields
+
+
+class TierAssessmentSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    tier = TierOrBlankField()
+    computed_tier = TierOrBlankField()
+    previous_tier = TierOrBlankField()
+    tier_source = serializers.ChoiceField(choices=TIER_SOURCES, read_only=True)
+
+    class Meta:
+        model = TierAssessment
+        fields = ["id", "run", "customer", "customer_code", "score", "rank", "tier",
+                  "computed_tier", "tier_source", "previous_tier", "breakdown", "revenue",
+                  "revenue_share"]
+        read_only_fields = fields
+
+
+class ConcentrationCustomerSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    revenue = serializers.DecimalField(max_digits=20, decimal_places=2)
+    share = serializers.DecimalField(
+        max_digits=7, decimal_places=6,
+        help_text=gettext_lazy("Share of the tenant's revenue over the window, 0–1."))
+    flagged = serializers.BooleanField(
+        help_text=gettext_lazy("The share is above the policy's concentration threshold."))
+
+
+class ConcentrationSerializer(serializers.Serializer):
+    """Revenue concentration over the scoring window. Decimals are strings."""
+
+    window = serializers.ListField(child=serializers.CharField(),
+                                   help_text=gettext_lazy("The quarters of the window."))
+    total_revenue = serializers.DecimalField(max_digits=20, decimal_places=2)
+    threshold = serializers.DecimalField(max_digits=4, decimal_places=3)
+    top1_share = serializers.DecimalField(max_digits=7, decimal_places=6)
+    top20_share = serializers.DecimalField(
+        max_digits=7, decimal_places=6,
+        help_text=gettext_lazy("Revenue share of the top 20 % of customers (rounded up)."))
+    top20_count = serializers.IntegerField()
+    hhi = serializers.DecimalField(
+        max_digits=6, decimal_places=1,
+        help_text=gettext_lazy("Herfindahl–Hirschman index, 0–10,000."))
+    customers = ConcentrationCustomerSerializer(many=True)
+
+
+# --- relationship map, cadence, plans ----------------------------------------------
+
+
+class ContactSerializer(TenantModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "customer", "name", "title", "department", "level", "decision_role",
+                  "attitude", "influence", "strength", "counterpart", "email", "phone",
+                  "last_contact_on", "is_active", "notes"]
+
+
+class InteractionSerializer(TenantModelSerializer):
+    our_people = TenantMemberField(
+        many=True, queryset=User.objects.all(), required=False,
+        help_text=gettext_lazy("Ids of the workspace members who took part."))
+    contacts = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Contact.objects.all(), required=False,
+        help_text=gettext_lazy("Ids of the customer's contacts who took part."))
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "customer", "kind", "occurred_on", "level", "our_people", "contacts",
+                  "summary", "next_step", "next_step_on", "created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        customer = attrs.get("customer") or getattr(self.instance, "customer", None)
+        contacts = attrs.get("contacts")
+        if contacts is None and self.instance is not None and "customer" in attrs:
+            contacts = list(self.instance.contacts.all())
+        if customer is not None and any(c.customer_id != customer.pk for c in contacts or ()):
+            raise serializers.ValidationError(
+                {"contacts": [_("Choose contacts of this customer.")]})
+        return attrs
+
+    def create(self, validated_data):
+        our_people = validated_data.pop("our_people", [])
+        contacts = validated_data.pop("contacts", [])
+        return services.save_interaction(Interaction(**validated_data), our_people=our_people,
+                                         contacts=contacts)
+
+    def update(self, instance, validated_data):
+        our_people = validated_data.pop("our_people", None)
+        contacts = validated_data.pop("contacts", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return services.save_interaction(
+            instance,
+            our_people=list(instance.our_people.all()) if our_people is None else our_people,
+            contacts=list(instance.contacts.all()) if contacts is None else contacts,
+        )
+
+
+class ServiceStandardSerializer(TenantModelSerializer):
+    unique_messages = {"standard_unique": ("kind", gettext_lazy(
+        "This tier already has a standard for this interaction type."))}
+
+    class Meta:
+        model = ServiceStandard
+        fields = ["id", "tier", "kind", "max_days"]
+
+
+class InitiativeSerializer(TenantModelSerializer):
+    class Meta:
+        model = Initiative
+        fields = ["id", "plan", "title", "owner", "due_on", "status"]
+
+
+class AccountPlanSerializer(TenantModelSerializer):
+    initiatives = InitiativeSerializer(many=True, read_only=True)
+
+    unique_messages = {"plan_unique_year": ("year", gettext_lazy(
+        "This customer already has a plan for this year."))}
+
+    class Meta:
+        model = AccountPlan
+        fields = ["id", "customer", "year", "revenue_target", "share_target", "strategy",
+                  "focus_products", "initiatives", "updated_at"]
+        read_only_fields = ["updated_at"]

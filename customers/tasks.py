@@ -1,0 +1,26 @@
+"""Celery tasks of the customers app; the rules they run live in importing.py / scoring.py."""
+
+from celery import shared_task
+
+from kam.celery import TenantTask
+
+from . import importing
+from .models import ImportJob
+
+
+@shared_task(base=TenantTask, name="customers.tasks.validate_import")
+def validate_import(*, job_id, tenant_id):
+    """Dry-run an uploaded import file and record its errors (safe to repeat)."""
+    job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()
+    if job is None:
+        return {"skipped": f"import job {job_id} is gone"}
+    return {"status": importing.validate_job(job).status}
+
+
+@shared_task(base=TenantTask, name="customers.tasks.commit_import")
+def commit_import(*, job_id, tenant_id):
+    """Write a checked import file, all or nothing (safe to repeat)."""
+    job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()
+    if job is None:
+        return {"skipped": f"import job {job_id} is gone"}
+    return {"status": importing.commit_job(job).status}
