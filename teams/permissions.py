@@ -1,0 +1,134 @@
+"""Permissions follow the team: who edits an account, a team, and who sees reviews.
+
+One place for the rule, called by the teams views and API (and by the customers pages
+and API for "who edits this account"):
+
+- an **admin** edits every account;
+- an **account manager** edits the accounts whose team they are an active member of
+  (today, in the tenant's time zone), and reads the rest;
+- every other role reads.
+
+Reviews are personal: admins and executives see all of them; everyone else sees their
+own, the ones they wrote, those of the teams they are on (managers) and those of the
+regions they lead.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.models import Membership, Role
+from customers.models import Customer
+from kam.tenancy import require_tenant
+
+from .models import TeamMember, TeamRole, active_on, period_bounds
+
+TEAM_CREATORS = frozenset({Role.ADMIN})
+REVIEW_WRITER_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.MANAGER})
+RECOGNITION_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
+ALL_REVIEW_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
+
+
+def _user_and_role(request_or_user, role):
+    """Accept a request (its user, and its role when `role` is None) or a user."""
+    user = getattr(request_or_user, "user", request_or_user)
+    if role is None:
+        role = getattr(request_or_user, "role", None)
+    return user, role
+
+
+def _today(today):
+    return today if today is not None else require_tenant().today()
+
+
+def _authenticated(user):
+    return user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated
+
+
+def can_edit_account(request_or_user, role, customer, today=None):
+    """Whether this user, in this role, may edit `customer` and its team."""
+    user, role = _user_and_role(request_or_user, role)
+    if not _authenticated(user):
+        return False
+    if role == Role.ADMIN:
+        return True
+    if role != Role.MANAGER or customer is None:
+        return False
+    return TeamMember.objects.filter(
+        active_on(_today(today)), team__customer=customer, user=user).exists()
+
+
+def editable_customers(user, role, today=None):
+    """The customers this user, in this role, may edit (a queryset, for lists and APIs)."""
+    user, role = _user_and_role(user, role)
+    if not _authenticated(user):
+        return Customer.objects.none()
+    if role == Role.ADMIN:
+        return Customer.objects.all()
+    if role != Role.MANAGER:
+        return Customer.objects.none()
+    on_team = TeamMember.objects.filter(active_on(_today(today)), team__customer=OuterRef("pk"),
+                                        user=user)
+    return Customer.objects.filter(Exists(on_team))
+
+
+def editable_customer_ids(tenant, user, role=None, today=None):
+    """The ids of the customers `user` may change in `tenant` (None: every customer, for
+    admins), for bulk writes such as imports. `role` defaults to their membership's."""
+    if role is None and _authenticated(user):
+        role = (Membership.objects.filter(tenant=tenant, user=user, is_active=True)
+                .values_list("role", flat=True).first())
+    if role == Role.ADMIN:
+        return None
+    return set(editable_customers(user, role, today).values_list("pk", flat=True))
+
+
+def can_edit_team(request_or_user, role, team, today=None):
+    return can_edit_account(request_or_user, role, team.customer, today)
+
+
+def can_create_team(role):
+    return role in TEAM_CREATORS
+
+
+def is_allowed_reviewer(user_id, team, period=None, today=None):
+    """Whether `user_id` may review the members of `team`: an AR of the team during the
+    quarter reviewed (or today, without a quarter), or the leader of its customer's region."""
+    region = team.customer.region
+    if region is not None and region.leader_id == user_id:
+        return True
+    ars = TeamMember.objects.filter(team=team, user_id=user_id, role=TeamRole.AR)
+    if period is None:
+        return ars.filter(active_on(_today(today))).exists()
+    start, end = period_bounds(period)
+    today = _today(today)
+    # The AR of the reviewed quarter, or the AR in charge now (reviews are written after
+    # the quarter, sometimes by the successor).
+    return ars.filter(Q(start_on__lte=end) & (Q(end_on__isnull=True) | Q(end_on__gte=start))
+                      | active_on(today)).exists()
+
+
+def can_review(request_or_user, role, team, today=None):
+    """Whether this user may write reviews for the members of `team`: an admin, or the
+    team's AR / the region leader in a role that writes."""
+    user, role = _user_and_role(request_or_user, role)
+    if not _authenticated(user) or role not in REVIEW_WRITER_ROLES:
+        return False
+    return role == Role.ADMIN or is_allowed_reviewer(user.pk, team, today=today)
+
+
+def can_award(role):
+    return role in RECOGNITION_ROLES
+
+
+def visible_reviews(queryset, user, role):
+    """Narrow a Review queryset to what this user, in this role, may read."""
+    user, role = _user_and_role(user, role)
+    if not _authenticated(user):
+        return queryset.none()
+    if role in ALL_REVIEW_READERS:
+        return queryset
+    mine = Q(member__user=user) | Q(reviewer=user) | Q(member__team__customer__region__leader=user)
+    if role == Role.MANAGER:
+        on_team = TeamMember.objects.filter(team=OuterRef("member__team"), user=user)
+        mine |= Q(Exists(on_team))
+    return queryset.filter(mine)
