@@ -1,0 +1,112 @@
+"""RAG (red / amber / green) of milestones and programmes: the one place these rules live.
+
+For a milestone on a given date `on`, with the tenant's slip tolerance (default 7 days)
+and due-soon window (default 14 days):
+
+- an **open** milestone (not done), with forecast = the forecast date, or the customer
+  (planned) date when there is no forecast:
+  - **red** when `on` is past the planned date, or the forecast is later than planned by
+    more than the tolerance;
+  - **amber** when the forecast is later than planned by at most the tolerance, or the
+    planned date is within the due-soon window (`planned − on ≤ window`) and the
+    milestone has not started;
+  - **green** otherwise (forecast on or before planned).
+- a **done** milestone: **green** when done on or before the planned date. (The brief says
+  nothing of late ones; they are judged like a forecast: amber within the tolerance, red
+  beyond it. A programme's colour never depends on them.)
+
+A **programme** takes the worst colour of its open milestones; one with no open milestone
+(or lost or closed) has no colour (`None`).
+
+"Today" is the tenant's date (`tenant.today()`); every function takes the date to judge on,
+so tests and reports can ask for any day.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class Rag(models.TextChoices):
+    GREEN = "green", gettext_lazy("Green")
+    AMBER = "amber", gettext_lazy("Amber")
+    RED = "red", gettext_lazy("Red")
+
+
+SEVERITY = {Rag.GREEN: 0, Rag.AMBER: 1, Rag.RED: 2}
+
+DONE = "done"
+NOT_STARTED = "not_started"
+
+
+@dataclass(frozen=True)
+class RagPolicy:
+    tolerance_days: int = 7
+    due_soon_days: int = 14
+
+
+def policy_for(tenant):
+    """The tenant's RAG settings (the defaults when it has saved none)."""
+    from .models import ProgrammeSettings
+
+    row = ProgrammeSettings.objects.filter(tenant=tenant).first()
+    if row is None:
+        return RagPolicy()
+    return RagPolicy(tolerance_days=row.tolerance_days, due_soon_days=row.due_soon_days)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rag: Rag
+    reason: str
+
+
+def judge(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
+          policy: RagPolicy = RagPolicy()) -> Verdict:
+    """The colour of one milestone on `on`, with a sentence saying why."""
+    if status == DONE:
+        if actual is None or actual <= planned:
+            return Verdict(Rag.GREEN, _("Done on time."))
+        late = (actual - planned).days
+        colour = Rag.AMBER if late <= policy.tolerance_days else Rag.RED
+        return Verdict(colour, _("Done %(days)s days after the customer date.")
+                       % {"days": late})
+    expected = forecast or planned
+    slip = (expected - planned).days
+    if on > planned:
+        return Verdict(Rag.RED, _("%(days)s days past the customer date and not done.")
+                       % {"days": (on - planned).days})
+    if slip > policy.tolerance_days:
+        return Verdict(Rag.RED, _("Forecast %(days)s days after the customer date (tolerance "
+                                  "%(tolerance)s).")
+                       % {"days": slip, "tolerance": policy.tolerance_days})
+    if slip > 0:
+        return Verdict(Rag.AMBER, _("Forecast %(days)s days after the customer date, within "
+                                    "the tolerance of %(tolerance)s.")
+                       % {"days": slip, "tolerance": policy.tolerance_days})
+    if status == NOT_STARTED and (planned - on).days <= policy.due_soon_days:
+        return Verdict(Rag.AMBER, _("Due in %(days)s days and not started.")
+                       % {"days": (planned - on).days})
+    return Verdict(Rag.GREEN, _("On track."))
+
+
+def milestone_rag(milestone, on, policy=RagPolicy()):
+    """`judge()` for a Milestone (or anything with the same attributes)."""
+    return judge(planned=milestone.planned_date, forecast=milestone.forecast_date,
+                 actual=milestone.actual_date, status=milestone.status, on=on, policy=policy)
+
+
+def worst(colours):
+    """The worst of `colours` (None entries ignored), or None when there are none."""
+    found = [Rag(colour) for colour in colours if colour]
+    return max(found, key=SEVERITY.__getitem__) if found else None
+
+
+def programme_rag(milestones, on, policy=RagPolicy(), *, is_open=True):
+    """The worst colour of the open (not done) milestones among `milestones`."""
+    if not is_open:
+        return None
+    return worst(milestone_rag(m, on, policy).rag for m in milestones if m.status != DONE)

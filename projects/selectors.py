@@ -1,0 +1,216 @@
+"""Read use cases for programmes: lists with their RAG, the programme page, the portfolio
+timeline, histories, the risk matrix and the PPAP package.
+
+RAG is computed by `projects.rag` in Python over milestones fetched in one query per list
+(never one per row), so every function runs a fixed number of queries whatever the data.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch
+
+from . import rag
+from .models import (
+    Milestone,
+    MilestoneChange,
+    MilestoneStatus,
+    PpapElement,
+    PpapElementStatus,
+    PpapRequirement,
+    Programme,
+    Risk,
+    RiskStatus,
+    Stage,
+)
+
+OPEN_MILESTONE_FIELDS = ("id", "programme_id", "kind", "name", "planned_date",
+                         "forecast_date", "actual_date", "status")
+
+
+def context_for(tenant, on=None):
+    """(date to judge on, RAG policy) for `tenant`: today in its time zone by default."""
+    return (on or tenant.today()), rag.policy_for(tenant)
+
+
+def programmes():
+    return Programme.objects.select_related("customer", "project_manager")
+
+
+def open_milestones(programme_ids):
+    """Open (not done) milestones of the given programmes, by planned date: one query."""
+    return (Milestone.objects.filter(programme_id__in=programme_ids)
+            .exclude(status=MilestoneStatus.DONE)
+            .only(*OPEN_MILESTONE_FIELDS).order_by("planned_date", "id"))
+
+
+def attach_programme_rag(programme_list, on, policy):
+    """Set `rag`, `rag_reason` (of the worst open milestone), `next_milestone` and
+    `open_milestones` on each programme of `programme_list`; one query in all."""
+    programme_list = list(programme_list)
+    by_programme = defaultdict(list)
+    for milestone in open_milestones([p.pk for p in programme_list]):
+        by_programme[milestone.programme_id].append(milestone)
+    for programme in programme_list:
+        milestones = by_programme.get(programme.pk, [])
+        attach_milestone_rag(milestones, on, policy)
+        programme.open_milestones = milestones
+        programme.next_milestone = milestones[0] if milestones else None
+        programme.rag, programme.rag_reason, programme.rag_milestone = None, "", None
+        if programme.is_open:
+            for milestone in milestones:
+                if programme.rag is None or (rag.SEVERITY[milestone.rag]
+                                             > rag.SEVERITY[programme.rag]):
+                    programme.rag, programme.rag_reason = milestone.rag, milestone.rag_reason
+                    programme.rag_milestone = milestone
+    return programme_list
+
+
+def attach_milestone_rag(milestones, on, policy):
+    """Set `rag` and `rag_reason` on each milestone (no queries)."""
+    for milestone in milestones:
+        verdict = rag.milestone_rag(milestone, on, policy)
+        milestone.rag, milestone.rag_reason = verdict.rag, verdict.reason
+    return milestones
+
+
+def filter_programmes_by_rag(queryset, colour, on, policy):
+    """Programmes of `queryset` whose RAG is `colour` ("none": no colour): one query for
+    the milestones, the result stays a queryset."""
+    programme_stages = dict(queryset.order_by().values_list("pk", "stage"))
+    by_programme = defaultdict(list)
+    for milestone in open_milestones(list(programme_stages)):
+        by_programme[milestone.programme_id].append(milestone)
+    wanted = []
+    for pk, stage in programme_stages.items():
+        colour_of = rag.programme_rag(by_programme.get(pk, []), on, policy,
+                                      is_open=stage not in (Stage.LOST, Stage.CLOSED))
+        if (colour_of or "none") == colour:
+            wanted.append(pk)
+    return queryset.filter(pk__in=wanted)
+
+
+def filter_milestones_by_rag(queryset, colour, on, policy):
+    """Milestones of `queryset` whose RAG on `on` is `colour`: one query, still a queryset."""
+    rows = queryset.order_by().values_list("pk", "planned_date", "forecast_date",
+                                           "actual_date", "status")
+    wanted = [
+        pk for pk, planned, forecast, actual, status in rows
+        if rag.judge(planned=planned, forecast=forecast, actual=actual, status=status, on=on,
+                     policy=policy).rag == colour
+    ]
+    return queryset.filter(pk__in=wanted)
+
+
+def programme_for_page(pk):
+    return programmes().get(pk=pk)
+
+
+def programme_milestones(programme, on, policy):
+    milestones = list(programme.milestones.select_related("owner").order_by("planned_date",
+                                                                             "id"))
+    attach_milestone_rag(milestones, on, policy)
+    return milestones
+
+
+def programme_rag_of(milestones, programme):
+    """The programme's colour and the worst open milestone, from milestones with `rag`."""
+    worst_milestone = None
+    if programme.is_open:
+        for milestone in milestones:
+            if milestone.is_done:
+                continue
+            if worst_milestone is None or (rag.SEVERITY[milestone.rag]
+                                           > rag.SEVERITY[worst_milestone.rag]):
+                worst_milestone = milestone
+    return (worst_milestone.rag if worst_milestone else None), worst_milestone
+
+
+def milestone_history(milestone):
+    return milestone.changes.select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def programme_history(programme, limit=30):
+    return list(MilestoneChange.objects.filter(milestone__programme=programme)
+                .select_related("changed_by", "milestone").order_by("-changed_at", "-id")
+                [:limit])
+
+
+def programme_risks(programme):
+    return list(programme.risks.select_related("owner"))
+
+
+def risk_matrix(risks):
+    """A 5 × 5 grid, impact down the rows (5 at the top), probability across; each cell
+    holds its open risks (closed ones are left out) and its score."""
+    cells = defaultdict(list)
+    for risk in risks:
+        if risk.status != RiskStatus.CLOSED:
+            cells[(risk.impact, risk.probability)].append(risk)
+    return [
+        {"impact": impact,
+         "cells": [{"probability": p, "score": impact * p, "risks": cells[(impact, p)],
+                    "level": _level(impact * p)} for p in range(1, 6)]}
+        for impact in range(5, 0, -1)
+    ]
+
+
+def _level(score):
+    from .models import risk_level
+
+    return risk_level(score)
+
+
+def ppap_elements(programme):
+    """The programme's PPAP elements with `requirement`; counts of what is submitted."""
+    elements = list(programme.ppap_elements.select_related("owner").order_by("element"))
+    for element in elements:
+        element.programme = programme  # `requirement` reads the level without a query
+    return elements
+
+
+def ppap_summary(elements):
+    to_submit = [e for e in elements if e.requirement == PpapRequirement.SUBMIT
+                 and e.status != PpapElementStatus.NOT_APPLICABLE]
+    done = [e for e in to_submit
+            if e.status in (PpapElementStatus.SUBMITTED, PpapElementStatus.APPROVED)]
+    return {"to_submit": len(to_submit), "submitted": len(done)}
+
+
+def portfolio(queryset, on, policy):
+    """Open programmes with their open milestones and RAG, by their next milestone's date
+    (those with none last): the portfolio timeline."""
+    rows = attach_programme_rag(queryset.exclude(stage__in=[Stage.LOST, Stage.CLOSED]), on,
+                                policy)
+    return sorted(rows, key=lambda p: (p.next_milestone is None,
+                                       p.next_milestone.planned_date if p.next_milestone
+                                       else p.sop_date, p.code))
+
+
+def customer_programmes(customer, on, policy):
+    """A customer's programmes (open first, by SOP) with their RAG: the 360 panel."""
+    rows = attach_programme_rag(programmes().filter(customer=customer), on, policy)
+    return sorted(rows, key=lambda p: (not p.is_open, p.sop_date, p.code))
+
+
+def rag_counts(programme_list):
+    counts = {"red": 0, "amber": 0, "green": 0, "none": 0}
+    for programme in programme_list:
+        counts[programme.rag or "none"] += 1
+    return counts
+
+
+def risks_for_list():
+    return Risk.objects.select_related("programme", "owner")
+
+
+def milestones_for_list():
+    return Milestone.objects.select_related("programme", "owner")
+
+
+def ppap_elements_for_list():
+    return PpapElement.objects.select_related("programme", "owner")
+
+
+def prefetch_open_milestones():
+    return Prefetch("milestones", queryset=Milestone.objects.exclude(
+        status=MilestoneStatus.DONE).order_by("planned_date", "id"), to_attr="open_list")
