@@ -1,0 +1,196 @@
+"""The OPL's rules, in one place: status flow, who may do what, stale and overdue, and
+which survey answers propose an item. Views, the API, jobs and the seed call these.
+
+- Flow: open → in_progress → done → verified. `blocked` and `cancelled` need a reason;
+  a blocked item goes back to open or in progress; a done item whose verification fails
+  goes back to in progress; a cancelled item may be reopened. Verified is final.
+- Verify: the item's accountable KAM, or an executive or admin, with a verification note.
+- Stale: an open, in-progress or blocked item with no progress update for 14 days.
+- Overdue: past its due date (in the tenant's time zone) and not done, verified or
+  cancelled.
+- A survey answer at or below 60 % of its scale (1–3 on 1–5, 1–6 on 1–10) proposes an item.
+"""
+
+from datetime import timedelta
+from fractions import Fraction
+
+from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, Case, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Role
+
+from .models import OplItem
+
+Status = OplItem.Status
+
+STALE_AFTER = timedelta(days=14)
+LOW_SCORE_SHARE = Fraction(3, 5)  # ≤ 60 % of the scale proposes an item
+DEFAULT_DUE_DAYS = 30
+
+ACTIVE = frozenset({Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED})
+FINISHED = frozenset({Status.DONE, Status.VERIFIED, Status.CANCELLED})
+NEEDS_REASON = frozenset({Status.BLOCKED, Status.CANCELLED})
+
+TRANSITIONS = {
+    Status.OPEN: {Status.IN_PROGRESS, Status.BLOCKED, Status.DONE, Status.CANCELLED},
+    Status.IN_PROGRESS: {Status.DONE, Status.BLOCKED, Status.CANCELLED, Status.OPEN},
+    Status.BLOCKED: {Status.OPEN, Status.IN_PROGRESS, Status.CANCELLED},
+    Status.DONE: {Status.VERIFIED, Status.IN_PROGRESS},
+    Status.VERIFIED: set(),
+    Status.CANCELLED: {Status.OPEN},
+}
+
+EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+VERIFY_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
+CREATE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+# --- who may do what -------------------------------------------------------------------
+
+def can_create(role):
+    return role in CREATE_ROLES
+
+
+def can_edit(item, user, role):
+    """Admins and account managers edit any item; members the items they own or answer for."""
+    if role in EDIT_ROLES:
+        return True
+    return role == Role.MEMBER and user.pk in {item.owner_id, item.accountable_id}
+
+
+def can_verify(item, user, role):
+    return role in VERIFY_ROLES or (user.pk is not None and user.pk == item.accountable_id)
+
+
+def can_update(item, user, role):
+    """Post a progress update or change the status (verification is checked on its own)."""
+    return can_edit(item, user, role) or can_verify(item, user, role)
+
+
+# --- status flow -----------------------------------------------------------------------
+
+def allowed_transitions(item):
+    return [s for s in Status.values if s in TRANSITIONS[item.status]]
+
+
+def check_transition(item, new_status, *, user, role, reason="", verification=""):
+    """Field errors ({"status": …, "status_reason": …, "verification": …}) for moving
+    `item` to `new_status`; raises ValidationError, returns None when allowed."""
+    if new_status == item.status:
+        return
+    errors = {}
+    if new_status not in TRANSITIONS.get(item.status, ()):
+        errors["status"] = _("An item that is %(current)s cannot become %(new)s.") % {
+            "current": Status(item.status).label, "new": Status(new_status).label}
+    elif new_status == Status.VERIFIED:
+        if not can_verify(item, user, role):
+            errors["status"] = _(
+                "Only the accountable KAM, an executive or an administrator may verify.")
+        if not (verification or item.verification or "").strip():
+            errors["verification"] = _("Say how the fix was verified.")
+    if new_status in NEEDS_REASON and not (reason or "").strip():
+        errors["status_reason"] = _("Give a reason for %(status)s.") % {
+            "status": Status(new_status).label}
+    if errors:
+        raise ValidationError(errors)
+
+
+def apply_transition(item, new_status, *, user, reason="", now=None, today=None):
+    """Set the fields a transition changes (the caller has checked it and saves)."""
+    now = now or timezone.now()
+    if new_status == item.status:
+        return
+    item.status_reason = reason.strip() if new_status in NEEDS_REASON else ""
+    if new_status == Status.DONE:
+        item.progress = 100
+        item.closed_on = today or now.date()
+    elif new_status == Status.VERIFIED:
+        item.progress = 100
+        item.verified_by = user
+        item.verified_at = now
+        item.closed_on = item.closed_on or today or now.date()
+    elif new_status in ACTIVE:
+        item.closed_on = None
+        item.verified_by = None
+        item.verified_at = None
+    item.status = new_status
+
+
+# --- stale and overdue -----------------------------------------------------------------
+
+def stale_cutoff(now=None):
+    return (now or timezone.now()) - STALE_AFTER
+
+
+def is_stale(item, now=None):
+    return item.status in ACTIVE and item.last_update_at < stale_cutoff(now)
+
+
+def is_overdue(item, today):
+    return (item.due_date is not None and item.due_date < today
+            and item.status not in FINISHED)
+
+
+def stale_q(now=None):
+    return Q(status__in=ACTIVE, last_update_at__lt=stale_cutoff(now))
+
+
+def overdue_q(today):
+    return Q(due_date__lt=today) & ~Q(status__in=FINISHED)
+
+
+def annotate_flags(queryset, *, today, now=None):
+    """`is_overdue` and `is_stale` on every row, computed in the query."""
+    return queryset.annotate(
+        is_overdue=Case(When(overdue_q(today), then=Value(True)), default=Value(False),
+                        output_field=BooleanField()),
+        is_stale=Case(When(stale_q(now), then=Value(True)), default=Value(False),
+                      output_field=BooleanField()),
+    )
+
+
+def days_since_update(item, now=None):
+    return ((now or timezone.now()) - item.last_update_at).days
+
+
+# --- low answers propose items ---------------------------------------------------------
+
+def is_low_score(score, scale_max, share=LOW_SCORE_SHARE):
+    """At or below `share` of the scale's top: 1–3 of 5, 1–6 of 10."""
+    return score is not None and Fraction(score) <= Fraction(scale_max) * share
+
+
+PRIORITY_BY_SHARE = [(Fraction(1, 5), OplItem.Priority.CRITICAL),
+                     (Fraction(2, 5), OplItem.Priority.HIGH)]
+
+
+def proposed_priority(score, scale_max):
+    share = Fraction(score, scale_max)
+    for limit, priority in PRIORITY_BY_SHARE:
+        if share <= limit:
+            return priority
+    return OplItem.Priority.MEDIUM
+
+
+def proposal_text(answer, question_text, customer_name, department_label, period):
+    """Title and description of the item a low answer proposes."""
+    title = _("%(dimension)s: %(department)s scored %(score)s/%(max)s") % {
+        "dimension": answer.get_dimension_display(), "department": department_label,
+        "score": answer.score, "max": answer.scale_max}
+    lines = [
+        _("Survey %(period)s, %(customer)s, %(department)s.") % {
+            "period": period, "customer": customer_name, "department": department_label},
+        _("Question: %(question)s") % {"question": question_text},
+        _("Score: %(score)s of %(max)s.") % {"score": answer.score, "max": answer.scale_max},
+    ]
+    if answer.comment:
+        lines.append(_("Comment: %(comment)s") % {"comment": answer.comment})
+    return str(title)[:200], "\n".join(str(line) for line in lines)
+
+
+def default_due_date(today, priority):
+    days = {OplItem.Priority.CRITICAL: 14, OplItem.Priority.HIGH: 21}.get(priority,
+                                                                           DEFAULT_DUE_DAYS)
+    return today + timedelta(days=days)

@@ -1,0 +1,294 @@
+"""Read use cases for satisfaction pages, reports, exports and the API.
+
+Each function runs a fixed number of queries however many rows it returns; the index
+and NPS come from `satisfaction.index`, the OPL flags from `satisfaction.opl`.
+"""
+
+from django.db.models import Count, Prefetch, Q
+
+from customers.models import Customer, Department
+
+from . import index, opl
+from .models import (
+    Answer,
+    Campaign,
+    Dimension,
+    Invitation,
+    OplItem,
+    OplProposal,
+    OplUpdate,
+    Response,
+    Survey,
+)
+
+TREND_QUARTERS = 8
+
+
+def period_label(year, quarter):
+    return f"{year}Q{quarter}"
+
+
+# --- campaigns and surveys -------------------------------------------------------------
+
+def campaigns_with_counts(queryset=None):
+    queryset = Campaign.objects.all() if queryset is None else queryset
+    return queryset.select_related("template").annotate(
+        n_customers=Count("inclusions", distinct=True),
+        n_surveys=Count("surveys", distinct=True),
+        n_invitations=Count("surveys__invitations", distinct=True),
+        n_answered=Count("surveys__invitations", distinct=True,
+                         filter=Q(surveys__invitations__responded_at__isnull=False)),
+    )
+
+
+def campaign_index(campaign):
+    return index.total(Answer.objects.filter(response__survey__campaign=campaign))
+
+
+def survey_figures(survey_ids):
+    """{survey id: {"index", "nps", "responses"}} for the given surveys, in two queries."""
+    survey_ids = list(survey_ids)
+    indices = index.grouped(Answer.objects.filter(response__survey_id__in=survey_ids),
+                            "response__survey_id")
+    rows = (Response.objects.filter(survey_id__in=survey_ids).order_by()
+            .values("survey_id").annotate(n=Count("pk"), **index.nps_annotations()))
+    counts = {row["survey_id"]: row for row in rows}
+    return {pk: {"index": indices.get(pk), "nps": index.nps_from_counts(counts.get(pk, {})),
+                 "responses": counts.get(pk, {}).get("n", 0)} for pk in survey_ids}
+
+
+def attach_survey_figures(surveys):
+    """Set `.index`, `.nps` and `.n_responses` on each survey of a list; returns it."""
+    surveys = list(surveys)
+    figures = survey_figures(s.pk for s in surveys)
+    for survey in surveys:
+        row = figures[survey.pk]
+        survey.index, survey.nps, survey.n_responses = row["index"], row["nps"], row["responses"]
+    return surveys
+
+
+def campaign_surveys(campaign):
+    surveys = (Survey.objects.filter(campaign=campaign).select_related("customer")
+               .annotate(n_invitations=Count("invitations", distinct=True),
+                         n_answered=Count("invitations", distinct=True,
+                                          filter=Q(invitations__responded_at__isnull=False)))
+               .order_by("customer__name", "pk"))
+    return attach_survey_figures(surveys)
+
+
+def survey_detail(survey):
+    """Invitations, responses with answers, index by department and dimension, NPS."""
+    answers = Answer.objects.filter(response__survey=survey)
+    responses = list(Response.objects.filter(survey=survey).select_related("entered_by")
+                     .prefetch_related(Prefetch("answers", queryset=Answer.objects
+                                                .select_related("question")))
+                     .order_by("department"))
+    return {
+        "invitations": list(Invitation.objects.filter(survey=survey)
+                            .select_related("contact").order_by("department")),
+        "responses": responses,
+        "index": index.total(answers),
+        "by_department": index.grouped(answers, "response__department"),
+        "by_dimension": index.grouped(answers, "dimension"),
+        "nps": index.nps([r.recommend for r in responses]),
+    }
+
+
+# --- reports ---------------------------------------------------------------------------
+
+def previous_campaign(campaign):
+    year, quarter = (campaign.year, campaign.quarter - 1) if campaign.quarter > 1 else (
+        campaign.year - 1, 4)
+    return Campaign.objects.filter(year=year, quarter=quarter).first()
+
+
+def reportable_campaigns():
+    return Campaign.objects.exclude(status=Campaign.Status.DRAFT).order_by("-year", "-quarter")
+
+
+def portfolio_report(campaign):
+    """The heatmap (customer × department), each customer's index and trend, movers up
+    and down, dimension and portfolio figures, for `campaign` against the quarter before."""
+    previous = previous_campaign(campaign) if campaign else None
+    if campaign is None:
+        return None
+    answers = Answer.objects.filter(response__survey__campaign=campaign)
+    cells = index.grouped(answers, "response__survey__customer_id", "response__department")
+    per_customer = index.grouped(answers, "response__survey__customer_id")
+    before = {}
+    before_total = None
+    before_dimensions = {}
+    if previous is not None:
+        previous_answers = Answer.objects.filter(response__survey__campaign=previous)
+        before = index.grouped(previous_answers, "response__survey__customer_id")
+        before_total = index.total(previous_answers)
+        before_dimensions = index.grouped(previous_answers, "dimension")
+    customers = list(Customer.objects.filter(surveys__campaign=campaign)
+                     .order_by("name", "pk").only("pk", "name", "code", "tier", "owner_id"))
+    departments = [d for d in Department.values
+                   if any(key[1] == d for key in cells)] or list(Department.values[:4])
+    rows = []
+    for customer in customers:
+        value = per_customer.get(customer.pk)
+        rows.append({
+            "customer": customer,
+            "cells": [{"department": d, "index": cells.get((customer.pk, d)),
+                       "colour": index.colour(cells.get((customer.pk, d)))}
+                      for d in departments],
+            "index": value, "colour": index.colour(value),
+            "previous": before.get(customer.pk),
+            "trend": index.trend(value, before.get(customer.pk)),
+        })
+    moved = [r for r in rows if r["trend"] is not None]
+    total = index.total(answers)
+    dimensions = index.grouped(answers, "dimension")
+    department_totals = index.grouped(answers, "response__department")
+    nps = index.grouped_nps(Response.objects.filter(survey__campaign=campaign),
+                            "survey__campaign_id").get(campaign.pk)
+    return {
+        "campaign": campaign, "previous": previous, "departments": departments,
+        "department_labels": [Department(d).label for d in departments],
+        "department_totals": [{"index": department_totals.get(d),
+                               "colour": index.colour(department_totals.get(d))}
+                              for d in departments],
+        "rows": rows, "index": total, "previous_index": before_total,
+        "trend": index.trend(total, before_total), "nps": nps,
+        "dimensions": [{"dimension": key, "label": label, "index": dimensions.get(key),
+                        "trend": index.trend(dimensions.get(key), before_dimensions.get(key)),
+                        "colour": index.colour(dimensions.get(key))}
+                       for key, label in Dimension.choices],
+        "movers_up": sorted([r for r in moved if r["trend"] > 0],
+                            key=lambda r: -r["trend"])[:5],
+        "movers_down": sorted([r for r in moved if r["trend"] < 0],
+                              key=lambda r: r["trend"])[:5],
+    }
+
+
+def customer_report(customer, quarters=TREND_QUARTERS):
+    """One customer over its last `quarters` surveyed quarters: index, NPS, department and
+    dimension scores per quarter (latest first in `quarters`), trend, comments."""
+    campaigns = list(Campaign.objects.filter(surveys__customer=customer)
+                     .exclude(status=Campaign.Status.DRAFT)
+                     .order_by("-year", "-quarter")[:quarters])
+    ids = [c.pk for c in campaigns]
+    answers = Answer.objects.filter(response__survey__customer=customer,
+                                    response__survey__campaign_id__in=ids)
+    totals = index.grouped(answers, "response__survey__campaign_id")
+    by_department = index.grouped(answers, "response__survey__campaign_id",
+                                  "response__department")
+    by_dimension = index.grouped(answers, "response__survey__campaign_id", "dimension")
+    nps = index.grouped_nps(Response.objects.filter(survey__customer=customer,
+                                                    survey__campaign_id__in=ids),
+                            "survey__campaign_id")
+    departments = [d for d in Department.values if any(k[1] == d for k in by_department)]
+
+    history = []
+    for position, campaign in enumerate(campaigns):
+        prior = campaigns[position + 1] if position + 1 < len(campaigns) else None
+        consecutive = prior is not None and (
+            prior.year * 4 + prior.quarter + 1 == campaign.year * 4 + campaign.quarter)
+        value = totals.get(campaign.pk)
+        history.append({
+            "campaign": campaign, "index": value, "colour": index.colour(value),
+            "nps": nps.get(campaign.pk),
+            "trend": index.trend(value, totals.get(prior.pk)) if consecutive else None,
+            "departments": [{"department": d, "index": by_department.get((campaign.pk, d)),
+                             "colour": index.colour(by_department.get((campaign.pk, d)))}
+                            for d in departments],
+            "dimensions": [{"dimension": key,
+                            "index": by_dimension.get((campaign.pk, key)),
+                            "colour": index.colour(by_dimension.get((campaign.pk, key)))}
+                           for key, _label in Dimension.choices],
+        })
+    comments = list(Response.objects.filter(survey__customer=customer,
+                                            survey__campaign_id__in=ids[:2])
+                    .exclude(comment="").select_related("survey__campaign")
+                    .order_by("-survey__campaign__year", "-survey__campaign__quarter",
+                              "department"))
+    answer_comments = list(answers.filter(response__survey__campaign_id__in=ids[:2])
+                           .exclude(comment="")
+                           .select_related("question", "response__survey__campaign")
+                           .order_by("-response__survey__campaign__year",
+                                     "-response__survey__campaign__quarter", "score"))
+    return {
+        "customer": customer, "history": history,
+        "latest": history[0] if history else None,
+        "departments": departments,
+        "department_labels": [Department(d).label for d in departments],
+        "dimension_labels": [label for _key, label in Dimension.choices],
+        "comments": comments, "answer_comments": answer_comments,
+    }
+
+
+def customer_panel(customer, *, today, limit=5):
+    """The latest index and trend and the open OPL items of a customer (for its 360 page)."""
+    report = customer_report(customer, quarters=2)
+    items = open_items_of_customer(customer, today=today)
+    return {"latest": report["latest"], "opl_items": items[:limit],
+            "opl_open_count": len(items),
+            "opl_overdue_count": sum(1 for i in items if i.is_overdue),
+            "opl_stale_count": sum(1 for i in items if i.is_stale)}
+
+
+# --- the OPL ---------------------------------------------------------------------------
+
+def opl_items(*, today, now=None):
+    """OPL items with `is_overdue` and `is_stale` and what a list row shows."""
+    return opl.annotate_flags(
+        OplItem.objects.select_related("customer", "owner", "accountable"),
+        today=today, now=now)
+
+
+def filter_items(queryset, *, today, customer=None, owner=None, status=None, source=None,
+                 priority=None, overdue=None, stale=None, mine_for=None, q=None, now=None):
+    if customer is not None:
+        queryset = queryset.filter(customer=customer)
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if status:
+        if status == "active":
+            queryset = queryset.filter(status__in=opl.ACTIVE)
+        else:
+            queryset = queryset.filter(status=status)
+    if source:
+        queryset = queryset.filter(source=source)
+    if priority:
+        queryset = queryset.filter(priority=priority)
+    if overdue is not None:
+        queryset = queryset.filter(opl.overdue_q(today)) if overdue else queryset.exclude(
+            opl.overdue_q(today))
+    if stale is not None:
+        queryset = queryset.filter(opl.stale_q(now)) if stale else queryset.exclude(
+            opl.stale_q(now))
+    if mine_for is not None:
+        queryset = queryset.filter(Q(owner=mine_for) | Q(accountable=mine_for))
+    if q:
+        queryset = queryset.filter(Q(title__icontains=q) | Q(description__icontains=q))
+    return queryset
+
+
+def open_items_of_customer(customer, *, today):
+    return list(opl_items(today=today).filter(customer=customer, status__in=opl.ACTIVE)
+                .order_by("due_date", "pk"))
+
+
+def item_log(item):
+    return list(OplUpdate.objects.filter(item=item).select_related("author")
+                .order_by("-created_at", "-id"))
+
+
+def pending_proposals():
+    return (OplProposal.objects.filter(status=OplProposal.Status.PENDING)
+            .select_related("customer", "answer__response__survey__campaign",
+                            "answer__question")
+            .order_by("answer__score", "-created_at", "pk"))
+
+
+def opl_summary(*, today, user=None):
+    """Counts for dashboards: active, overdue, stale (and the user's own)."""
+    base = OplItem.objects.filter(status__in=opl.ACTIVE)
+    counts = base.aggregate(active=Count("pk"), overdue=Count("pk", filter=opl.overdue_q(today)),
+                            stale=Count("pk", filter=opl.stale_q()))
+    if user is not None:
+        counts["mine"] = base.filter(Q(owner=user) | Q(accountable=user)).count()
+    return counts

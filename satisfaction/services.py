@@ -1,0 +1,727 @@
+"""Write use cases for satisfaction: templates, campaigns, invitations, responses, the OPL.
+
+Every function takes the tenant (or objects of it) and raises Django's ValidationError
+with field names for bad input; nothing is written when it raises.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import hash_token
+from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
+from kam.tenancy import cross_tenant
+
+from . import opl
+from .models import (
+    NPS_MAX,
+    NPS_MIN,
+    SCALE_MIN,
+    Answer,
+    Campaign,
+    CampaignCustomer,
+    Dimension,
+    Invitation,
+    Language,
+    OplItem,
+    OplProposal,
+    OplUpdate,
+    Question,
+    Response,
+    Survey,
+    SurveyTemplate,
+)
+
+DEFAULT_TIERS = (Tier.A, Tier.B)
+SURVEY_DEPARTMENTS = (Department.PURCHASING, Department.ENGINEERING, Department.LOGISTICS,
+                      Department.QUALITY)
+TOKEN_BYTES = 32
+
+
+# --- templates -------------------------------------------------------------------------
+
+P, E, L, Q = (Department.PURCHASING, Department.ENGINEERING, Department.LOGISTICS,
+              Department.QUALITY)
+ALL = [P, E, L, Q]
+
+# (code, dimension, departments, weight, English, 简体中文)
+DEFAULT_QUESTIONS = [
+    ("QUA-1", Dimension.QUALITY, [Q, E, L], 2,
+     "How satisfied are you with the quality of our parts at your plants (PPM, defects)?",
+     "您对我们零件在贵司工厂的质量（PPM、缺陷）满意吗？"),
+    ("QUA-2", Dimension.QUALITY, [Q], 1.5,
+     "How well do we handle complaints: 8D reports, containment and lasting corrective "
+     "actions?", "我们处理投诉（8D 报告、围堵措施和长期纠正措施）的表现如何？"),
+    ("QUA-3", Dimension.QUALITY, [Q, E], 1,
+     "How satisfied are you with our PPAP submissions and launch quality?",
+     "您对我们的 PPAP 提交和量产启动质量满意吗？"),
+    ("DEL-1", Dimension.DELIVERY, [L, P], 2,
+     "How satisfied are you with our on-time, in-full delivery?",
+     "您对我们的准时足量交付满意吗？"),
+    ("DEL-2", Dimension.DELIVERY, [L], 1,
+     "How well do we react to schedule changes and call-offs (JIT/JIS)?",
+     "我们应对排程变化和要货指令（JIT/JIS）的表现如何？"),
+    ("DEL-3", Dimension.DELIVERY, [L], 1,
+     "How satisfied are you with our packaging, labelling and shipping documents?",
+     "您对我们的包装、标签和发运单据满意吗？"),
+    ("COS-1", Dimension.COST, [P], 2,
+     "How competitive are our prices compared with other suppliers?",
+     "与其他供应商相比，我们的价格竞争力如何？"),
+    ("COS-2", Dimension.COST, [P, E], 1,
+     "How well do we propose cost reductions (VA/VE, design to cost)?",
+     "我们在提出降本方案（VA/VE、目标成本设计）方面表现如何？"),
+    ("COS-3", Dimension.COST, [P], 1,
+     "How transparent and fair are our quotations and change-price requests?",
+     "我们的报价和变更价格申请是否透明、公平？"),
+    ("TEC-1", Dimension.TECHNICAL_SUPPORT, [E], 2,
+     "How satisfied are you with our engineering support in development "
+     "(simulation, prototypes, design changes)?",
+     "您对我们在开发阶段的工程支持（仿真、样件、设计变更）满意吗？"),
+    ("TEC-2", Dimension.TECHNICAL_SUPPORT, [E, Q], 1,
+     "How well do we bring innovation (materials, lightweight, smart cockpit) to you?",
+     "我们在为贵司带来创新（材料、轻量化、智能座舱）方面表现如何？"),
+    ("TEC-3", Dimension.TECHNICAL_SUPPORT, [E], 1,
+     "How well do we keep programme milestones (design freeze, tooling, PPAP)?",
+     "我们在遵守项目节点（设计冻结、模具、PPAP）方面表现如何？"),
+    ("SER-1", Dimension.SERVICE, ALL, 1.5,
+     "How quickly do we respond to your requests and issues?",
+     "我们对您的需求和问题响应有多快？"),
+    ("SER-2", Dimension.SERVICE, [Q, L], 1,
+     "How well does our on-site support (resident engineers, sorting) work?",
+     "我们的现场支持（驻厂工程师、挑选）效果如何？"),
+    ("COM-1", Dimension.COMMUNICATION, ALL, 1,
+     "How clear and proactive is our communication (risks, changes, escalations)?",
+     "我们的沟通（风险、变更、升级）是否清晰、主动？"),
+    ("COM-2", Dimension.COMMUNICATION, [P, E], 1,
+     "How easy is it to reach the right person at our company?",
+     "在我们公司找到合适的联系人是否容易？"),
+]
+
+DEFAULT_TEMPLATE_NAME = "Automotive OEM quarterly survey"
+
+
+def ensure_default_template(tenant):
+    """The tenant's default automotive template, created with its questions if missing."""
+    template, created = SurveyTemplate.objects.get_or_create(
+        tenant=tenant, name=DEFAULT_TEMPLATE_NAME,
+        defaults={"description": "Quality, delivery, cost, technical support, service and "
+                                 "communication, asked of purchasing, engineering, logistics "
+                                 "and quality.", "scale_max": 5, "ask_recommend": True})
+    if created:
+        Question.objects.bulk_create([
+            Question(tenant=tenant, template=template, code=code, dimension=dimension,
+                     departments=[str(d) for d in departments], weight=weight, text_en=en,
+                     text_zh=zh, position=position)
+            for position, (code, dimension, departments, weight, en, zh)
+            in enumerate(DEFAULT_QUESTIONS, start=1)
+        ])
+    return template
+
+
+def template_departments(template):
+    """The departments any active question of `template` is for, in the usual order."""
+    wanted = set()
+    for departments in template.questions.filter(is_active=True).values_list("departments",
+                                                                               flat=True):
+        wanted.update(departments)
+    return [d for d in Department.values if d in wanted]
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+def default_customers(tenant):
+    return Customer.objects.filter(is_active=True, tier__in=DEFAULT_TIERS)
+
+
+def _check_quarter_free(year, quarter, exclude=None):
+    others = Campaign.objects.filter(year=year, quarter=quarter)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if others.exists():
+        raise ValidationError({"quarter": _("There is already a campaign for %(period)s.") % {
+            "period": f"{year}Q{quarter}"}})
+
+
+@transaction.atomic
+def create_campaign(tenant, *, year, quarter, template, closes_on, customers=None, note="",
+                    user=None):
+    """A draft campaign for a quarter; its customers default to the active A and B tiers."""
+    _check_quarter_free(year, quarter)
+    campaign = Campaign(tenant=tenant, year=year, quarter=quarter, template=template,
+                        closes_on=closes_on, note=note, created_by=user)
+    campaign.full_clean()
+    campaign.save()
+    set_campaign_customers(campaign, default_customers(tenant) if customers is None
+                           else customers)
+    return campaign
+
+
+def update_campaign(campaign, **fields):
+    if campaign.status != Campaign.Status.DRAFT:
+        allowed = {"note", "closes_on"} if campaign.status == Campaign.Status.OPEN else {"note"}
+        changed = [name for name, value in fields.items()
+                   if name not in allowed and getattr(campaign, name) != value]
+        if changed:
+            raise ValidationError({changed[0]: _(
+                "Only a draft campaign's quarter, template and customers can change.")})
+    if {"year", "quarter"} & fields.keys():
+        _check_quarter_free(fields.get("year", campaign.year),
+                            fields.get("quarter", campaign.quarter), exclude=campaign)
+    customers = fields.pop("customers", None)
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.full_clean()
+    with transaction.atomic():
+        campaign.save()
+        if customers is not None:
+            set_campaign_customers(campaign, customers)
+        if campaign.status == Campaign.Status.OPEN and "closes_on" in fields:
+            Invitation.objects.filter(survey__campaign=campaign, revoked_at__isnull=True).update(
+                expires_at=expiry(campaign))
+    return campaign
+
+
+def set_campaign_customers(campaign, customers):
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ValidationError({"customers": _(
+            "The customers of an open or closed campaign cannot change.")})
+    wanted = {c.pk for c in customers}
+    have = set(CampaignCustomer.objects.filter(campaign=campaign)
+               .values_list("customer_id", flat=True))
+    CampaignCustomer.objects.filter(campaign=campaign, customer_id__in=have - wanted).delete()
+    CampaignCustomer.objects.bulk_create([
+        CampaignCustomer(tenant=campaign.tenant, campaign=campaign, customer_id=pk)
+        for pk in sorted(wanted - have)
+    ])
+
+
+def expiry(campaign):
+    """Invitations expire at the end of the closing day, in the tenant's time zone."""
+    return datetime.combine(campaign.closes_on, time.max, tzinfo=campaign.tenant.tzinfo)
+
+
+def new_token():
+    """A raw token and its hash; only the hash is stored."""
+    raw = secrets.token_urlsafe(TOKEN_BYTES)
+    return raw, hash_token(raw)
+
+
+def best_contact(contacts):
+    """The contact an invitation is addressed to: decision makers, then higher levels,
+    then more influence; with an e-mail address first."""
+    level_rank = {Level.EXECUTIVE: 0, Level.MIDDLE: 1, Level.OPERATIONAL: 2}
+
+    def key(contact):
+        return (not contact.email, contact.decision_role != DecisionRole.DECISION_MAKER,
+                level_rank.get(contact.level, 3), -contact.influence, contact.pk)
+
+    return min(contacts, key=key) if contacts else None
+
+
+@dataclass
+class OpenResult:
+    campaign: Campaign
+    surveys: int = 0
+    # [(invitation, raw token)] — the only moment the raw tokens exist.
+    links: list = field(default_factory=list)
+    emailed: int = 0
+
+
+def respond_path(raw_token):
+    return reverse("survey_respond", kwargs={"token": raw_token})
+
+
+@transaction.atomic
+def open_campaign(campaign, *, user=None, base_url=None, today=None):
+    """Create one survey per included customer and one invitation per department the
+    template asks (addressed to the department's best contact, if any); e-mail the links
+    to contacts with an address when `base_url` is given. Returns an OpenResult."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    tenant = campaign.tenant
+    today = today or tenant.today()
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ValidationError({"status": _("Only a draft campaign can be opened.")})
+    if campaign.closes_on < today:
+        raise ValidationError({"closes_on": _("The closing date is in the past.")})
+    customer_ids = list(CampaignCustomer.objects.filter(campaign=campaign)
+                        .values_list("customer_id", flat=True))
+    if not customer_ids:
+        raise ValidationError({"customers": _("Include at least one customer.")})
+    departments = template_departments(campaign.template)
+    if not departments:
+        raise ValidationError({"template": _("The template has no active questions.")})
+    surveys = Survey.objects.bulk_create([
+        Survey(tenant=tenant, campaign=campaign, customer_id=pk, template=campaign.template,
+               scale_max=campaign.template.scale_max) for pk in customer_ids])
+    contacts = {}
+    for contact in Contact.objects.filter(customer_id__in=customer_ids, is_active=True,
+                                          department__in=departments):
+        contacts.setdefault((contact.customer_id, contact.department), []).append(contact)
+    expires = expiry(campaign)
+    result = OpenResult(campaign=campaign, surveys=len(surveys))
+    invitations = []
+    for survey in surveys:
+        for department in departments:
+            raw, hashed = new_token()
+            contact = best_contact(contacts.get((survey.customer_id, department), []))
+            invitation = Invitation(tenant=tenant, survey=survey, department=department,
+                                    contact=contact, language=tenant.default_language
+                                    if tenant.default_language in Language.values
+                                    else Language.EN, token_hash=hashed, expires_at=expires)
+            invitations.append(invitation)
+            result.links.append((invitation, raw))
+    Invitation.objects.bulk_create(invitations)
+    campaign.status = Campaign.Status.OPEN
+    campaign.opened_at = timezone.now()
+    campaign.save(update_fields=["status", "opened_at"])
+    if base_url:
+        result.emailed = email_invitations(result.links, base_url)
+    return result
+
+
+def email_invitations(links, base_url):
+    """E-mail each link to its contact, in the invitation's language; returns the count."""
+    sent = 0
+    now = timezone.now()
+    for invitation, raw in links:
+        contact = invitation.contact
+        if contact is None or not contact.email:
+            continue
+        with translation.override(invitation.language):
+            subject = _("Your feedback on our work, %(period)s") % {
+                "period": invitation.survey.campaign.period}
+            body = _(
+                "Dear %(name)s,\n\nplease tell us how we did this quarter. The survey takes "
+                "about five minutes and needs no login:\n\n%(url)s\n\nThe link is personal "
+                "and works until %(date)s.\n\nThank you.") % {
+                "name": contact.name, "url": base_url.rstrip("/") + respond_path(raw),
+                "date": invitation.expires_at.date().isoformat()}
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [contact.email])
+        invitation.sent_at = now
+        sent += 1
+    if sent:
+        Invitation.objects.bulk_update([i for i, _raw in links if i.sent_at], ["sent_at"])
+    return sent
+
+
+@transaction.atomic
+def close_campaign(campaign, *, user=None):
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.OPEN:
+        raise ValidationError({"status": _("Only an open campaign can be closed.")})
+    now = timezone.now()
+    campaign.status = Campaign.Status.CLOSED
+    campaign.closed_at = now
+    campaign.save(update_fields=["status", "closed_at"])
+    Invitation.objects.filter(survey__campaign=campaign, expires_at__gt=now).update(
+        expires_at=now)
+    return campaign
+
+
+def reissue_invitation(invitation):
+    """A new link for an invitation (the old one stops working); returns the raw token."""
+    if invitation.survey.campaign.status != Campaign.Status.OPEN:
+        raise ValidationError({"status": _("Links can only be issued while the campaign is "
+                                           "open.")})
+    raw, hashed = new_token()
+    invitation.token_hash = hashed
+    invitation.revoked_at = None
+    invitation.save(update_fields=["token_hash", "revoked_at"])
+    return raw
+
+
+# --- the respondent's link -------------------------------------------------------------
+
+class TokenState:
+    OK = "ok"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+def resolve_token(raw):
+    """(invitation or None, state) for a raw token from a link. The lookup crosses tenants
+    on purpose (the tenant is not known yet); callers set the tenant from the invitation."""
+    if not raw or len(raw) > 100:
+        return None, TokenState.UNKNOWN
+    with cross_tenant():
+        invitation = (Invitation.objects
+                      .select_related("tenant", "survey__campaign", "survey__customer",
+                                      "contact")
+                      .filter(token_hash=hash_token(raw)).first())
+        response = (Response.objects.filter(invitation=invitation).first()
+                    if invitation is not None else None)
+    if invitation is None or invitation.revoked_at is not None:
+        return None, TokenState.UNKNOWN
+    if (invitation.expires_at <= timezone.now()
+            or invitation.survey.campaign.status != Campaign.Status.OPEN):
+        return invitation, TokenState.EXPIRED
+    if response is not None and response.source != Response.Source.ONLINE:
+        # Staff or an agency answered for this department: the link is used up.
+        return invitation, TokenState.USED
+    return invitation, TokenState.OK
+
+
+def questions_for(survey, department):
+    """The active questions of the survey's template asked of `department`."""
+    return [q for q in Question.objects.filter(template_id=survey.template_id, is_active=True)
+            .order_by("position", "id") if department in q.departments]
+
+
+# --- responses -------------------------------------------------------------------------
+
+def field_name(question):
+    return f"q_{question.pk}"
+
+
+def validate_answers(questions, scores, *, scale_max, ask_recommend, recommend):
+    """Field errors for the scores given ({question id: int or None}); returns {} if fine."""
+    errors = {}
+    known = {q.pk for q in questions}
+    for question_id in scores:
+        if question_id not in known:
+            errors.setdefault("__all__", []).append(
+                _("Question %(id)s is not part of this survey.") % {"id": question_id})
+    for question in questions:
+        score = scores.get(question.pk)
+        if score is None:
+            if question.is_required:
+                errors[field_name(question)] = [_("Please answer this question.")]
+            continue
+        if isinstance(score, bool) or not isinstance(score, int) or not (
+                SCALE_MIN <= score <= scale_max):
+            errors[field_name(question)] = [_("Choose a score from %(min)s to %(max)s.") % {
+                "min": SCALE_MIN, "max": scale_max}]
+    if recommend is not None and (not ask_recommend or isinstance(recommend, bool)
+                                  or not isinstance(recommend, int)
+                                  or not NPS_MIN <= recommend <= NPS_MAX):
+        errors["recommend"] = [_("Choose a value from 0 to 10.")] if ask_recommend else [
+            _("This survey does not ask this question.")]
+    return errors
+
+
+@transaction.atomic
+def save_response(survey, department, *, scores, recommend=None, comment="", respondent="",
+                  language=Language.EN, source=Response.Source.ONLINE, invitation=None,
+                  user=None, answer_comments=None):
+    """Create or replace the department's answers to `survey` after checking every one;
+    low answers propose OPL items. Raises ValidationError (nothing written) when any
+    answer is off the scale or a required one is missing."""
+    if department not in Department.values:
+        raise ValidationError({"department": _("Unknown department.")})
+    questions = questions_for(survey, department)
+    if not questions:
+        raise ValidationError({"department": _(
+            "This survey asks no questions of that department.")})
+    errors = validate_answers(questions, scores, scale_max=survey.scale_max,
+                              ask_recommend=survey.template.ask_recommend,
+                              recommend=recommend)
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    if invitation is None:
+        invitation = Invitation.objects.filter(survey=survey, department=department).first()
+    response = (Response.objects.select_for_update()
+                .filter(survey=survey, department=department).first())
+    if response is None:
+        response = Response(tenant=survey.tenant, survey=survey, department=department)
+    elif invitation is not None and response.invitation_id not in (None, invitation.pk):
+        raise ValidationError({"__all__": _("This answer belongs to another invitation.")})
+    response.invitation = invitation
+    response.source = source
+    response.respondent = (respondent or "")[:120]
+    response.language = language if language in Language.values else Language.EN
+    response.recommend = recommend
+    response.comment = comment or ""
+    response.entered_by = user if source != Response.Source.ONLINE else None
+    response.submitted_at = now
+    response.full_clean(exclude=["invitation", "survey"], validate_unique=False)
+    response.save()
+    answer_comments = answer_comments or {}
+    existing = {a.question_id: a for a in Answer.objects.filter(response=response)}
+    keep = []
+    for question in questions:
+        score = scores.get(question.pk)
+        if score is None:
+            continue
+        answer = existing.get(question.pk) or Answer(tenant=survey.tenant, response=response,
+                                                     question=question)
+        answer.dimension = question.dimension
+        answer.weight = question.weight
+        answer.score = score
+        answer.scale_min = SCALE_MIN
+        answer.scale_max = survey.scale_max
+        answer.comment = (answer_comments.get(question.pk) or "")[:500]
+        answer.save()
+        keep.append(answer)
+    Answer.objects.filter(response=response).exclude(pk__in=[a.pk for a in keep]).delete()
+    if invitation is not None and invitation.responded_at is None:
+        invitation.responded_at = now
+        invitation.save(update_fields=["responded_at"])
+    propose_items(response, keep, questions)
+    return response
+
+
+def propose_items(response, answers, questions):
+    """One pending proposal per low answer; proposals of answers no longer low go away."""
+    survey = response.survey
+    texts = {q.pk: q.text_en for q in questions}
+    low = [a for a in answers if opl.is_low_score(a.score, a.scale_max)]
+    OplProposal.objects.filter(answer__response=response, status=OplProposal.Status.PENDING
+                               ).exclude(answer__in=low).delete()
+    have = set(OplProposal.objects.filter(answer__in=low).values_list("answer_id", flat=True))
+    department_label = Department(response.department).label
+    for answer in low:
+        if answer.pk in have:
+            continue
+        title, description = opl.proposal_text(answer, texts[answer.question_id],
+                                               survey.customer.name, department_label,
+                                               survey.campaign.period)
+        OplProposal.objects.create(tenant=response.tenant, answer=answer,
+                                   customer=survey.customer, department=response.department,
+                                   title=title, description=description)
+
+
+def respond_by_link(invitation, **kwargs):
+    """A respondent's answers through their link (the caller resolved the token)."""
+    return save_response(invitation.survey, invitation.department, invitation=invitation,
+                         source=Response.Source.ONLINE, **kwargs)
+
+
+def check_staff_entry(survey):
+    if survey.campaign.status == Campaign.Status.DRAFT:
+        raise ValidationError({"survey": _("The campaign is not open yet.")})
+
+
+# --- the OPL ---------------------------------------------------------------------------
+
+ITEM_FIELDS = ["customer", "source", "answer", "title", "description", "department",
+               "priority", "owner", "accountable", "due_date", "root_cause", "action",
+               "verification"]
+
+
+def _log(item, *, user, note, progress, status_from="", status_to="", at=None):
+    return OplUpdate.objects.create(
+        tenant=item.tenant, item=item, author=user, note=note, progress=progress,
+        status_from=status_from, status_to=status_to, created_at=at or timezone.now())
+
+
+@transaction.atomic
+def create_item(tenant, *, user=None, opened_on=None, **fields):
+    """A new OPL item; the accountable KAM defaults to the customer's owner."""
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown OPL fields: {sorted(unknown)}")
+    item = OplItem(tenant=tenant, created_by=user, opened_on=opened_on or tenant.today(),
+                   last_update_at=timezone.now(), **fields)
+    if item.accountable_id is None and item.customer_id and item.customer.owner_id:
+        item.accountable_id = item.customer.owner_id
+    item.full_clean()
+    item.save()
+    _log(item, user=user, note=_("Item opened."), progress=0, status_to=item.status)
+    return item
+
+
+@transaction.atomic
+def update_item(item, *, user, role, status=None, status_reason="", note="", **fields):
+    """Change an item's fields and, optionally, its status (checked by the OPL rules)."""
+    unknown = set(fields) - set(ITEM_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown OPL fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(item, name, value)
+    if status is not None and status != item.status:
+        opl.check_transition(item, status, user=user, role=role, reason=status_reason,
+                             verification=item.verification)
+    item.full_clean()
+    if status is not None and status != item.status:
+        before = item.status
+        opl.apply_transition(item, status, user=user, reason=status_reason,
+                             today=item.tenant.today())
+        item.last_update_at = timezone.now()
+        item.save()
+        _log(item, user=user, note=note or status_reason or _("Status changed."),
+             progress=item.progress, status_from=before, status_to=status)
+    else:
+        item.save()
+    return item
+
+
+@transaction.atomic
+def add_update(item, *, user, role, note, progress, status=None, status_reason="",
+               verification=""):
+    """A progress update: a note and % done, optionally moving the status. Returns it."""
+    errors = {}
+    if not (note or "").strip():
+        errors["note"] = [_("Write what happened.")]
+    if progress is None or isinstance(progress, bool) or not 0 <= progress <= 100:
+        errors["progress"] = [_("Enter a percentage from 0 to 100.")]
+    if item.status == OplItem.Status.VERIFIED:
+        errors.setdefault("__all__", []).append(_("A verified item is closed."))
+    if status is not None and status != item.status:
+        try:
+            opl.check_transition(item, status, user=user, role=role, reason=status_reason,
+                                 verification=verification)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    before = item.status
+    now = timezone.now()
+    item.progress = progress
+    if verification:
+        item.verification = verification
+    if status is not None and status != item.status:
+        opl.apply_transition(item, status, user=user, reason=status_reason, now=now,
+                             today=item.tenant.today())
+    item.last_update_at = now
+    item.save()
+    return _log(item, user=user, note=note.strip(), progress=item.progress,
+                status_from=before if item.status != before else "",
+                status_to=item.status if item.status != before else "", at=now)
+
+
+@transaction.atomic
+def accept_proposal(proposal, *, user, **fields):
+    """Turn a pending proposal into an OPL item (fields pre-filled from the answer)."""
+    proposal = OplProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != OplProposal.Status.PENDING:
+        raise ValidationError({"__all__": _("This proposal has already been decided.")})
+    fields.setdefault("customer", proposal.customer)
+    fields.setdefault("source", OplItem.Source.SURVEY)
+    fields.setdefault("answer", proposal.answer)
+    fields.setdefault("department", proposal.department)
+    fields.setdefault("title", proposal.title)
+    fields.setdefault("description", proposal.description)
+    item = create_item(proposal.tenant, user=user, **fields)
+    proposal.status = OplProposal.Status.ACCEPTED
+    proposal.item = item
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "item", "decided_by", "decided_at"])
+    return item
+
+
+def dismiss_proposal(proposal, *, user):
+    if proposal.status != OplProposal.Status.PENDING:
+        raise ValidationError({"__all__": _("This proposal has already been decided.")})
+    proposal.status = OplProposal.Status.DISMISSED
+    proposal.decided_by = user
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    return proposal
+
+
+def proposal_defaults(proposal, today):
+    """Initial values of the item a proposal suggests."""
+    answer = proposal.answer
+    priority = opl.proposed_priority(answer.score, answer.scale_max)
+    return {
+        "customer": proposal.customer, "source": OplItem.Source.SURVEY,
+        "title": proposal.title, "description": proposal.description,
+        "department": proposal.department, "priority": priority,
+        "accountable": proposal.customer.owner, "owner": proposal.customer.owner,
+        "due_date": opl.default_due_date(today, priority),
+    }
+
+
+
+
+# --- importing agency results ----------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    saved: int = 0
+    errors: list = field(default_factory=list)  # [(line, column, message)]
+
+
+def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY):
+    """Responses from a CSV/XLSX file (one row per customer and department; columns
+    `customer_code, department, respondent, recommend, comment` and one per question
+    code). All or nothing: any bad row and nothing is saved."""
+    from .exports import department_from_text, read_table
+
+    result = ImportResult()
+    if campaign.status == Campaign.Status.DRAFT:
+        result.errors.append((None, "", _("The campaign is not open yet.")))
+        return result
+    try:
+        headers, rows = read_table(uploaded)
+    except ValueError as exc:
+        result.errors.append((None, "", str(exc)))
+        return result
+    missing = [c for c in ("customer_code", "department") if c not in headers]
+    if missing:
+        result.errors.append((1, ", ".join(missing), _("Required column missing.")))
+        return result
+    surveys = {s.customer.code: s for s in Survey.objects.filter(campaign=campaign)
+               .select_related("customer", "template", "campaign")}
+    questions = list(Question.objects.filter(template=campaign.template, is_active=True))
+    by_code = {q.code: q for q in questions}
+    plans, seen = [], set()
+    for line, row in rows:
+        survey = surveys.get(row.get("customer_code", ""))
+        department = department_from_text(row.get("department"))
+        if survey is None:
+            result.errors.append((line, "customer_code", _(
+                "No survey for this customer code in this campaign.")))
+            continue
+        if department is None:
+            result.errors.append((line, "department", _("Unknown department.")))
+            continue
+        if (survey.pk, department) in seen:
+            result.errors.append((line, "department", _(
+                "A second row for the same customer and department.")))
+            continue
+        seen.add((survey.pk, department))
+        asked = {q.pk for q in questions if department in q.departments}
+        scores = {}
+        for code, value in row.items():
+            question = by_code.get(code)
+            if question is None or value == "":
+                continue
+            if question.pk not in asked:
+                result.errors.append((line, code, _(
+                    "This question is not asked of that department.")))
+                continue
+            scores[question.pk] = _number(value)
+        recommend = _number(row.get("recommend", ""))
+        asked_questions = [q for q in questions if q.pk in asked]
+        errors = validate_answers(asked_questions, scores, scale_max=survey.scale_max,
+                                  ask_recommend=survey.template.ask_recommend,
+                                  recommend=recommend)
+        codes = {f"q_{q.pk}": q.code for q in questions}
+        for name, messages in errors.items():
+            for message in messages:
+                result.errors.append((line, codes.get(name, name), str(message)))
+        plans.append((survey, department, scores, recommend, row))
+    if result.errors:
+        return result
+    with transaction.atomic():
+        for survey, department, scores, recommend, row in plans:
+            save_response(survey, department, scores=scores, recommend=recommend,
+                          comment=row.get("comment", ""), respondent=row.get("respondent", ""),
+                          source=source, user=user)
+            result.saved += 1
+    return result
+
+
+def _number(text):
+    """A whole number from a cell ("4", "4.0"), None for an empty cell, else the text
+    (which validation then reports)."""
+    if text in ("", None):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else text

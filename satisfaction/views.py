@@ -1,0 +1,600 @@
+"""Satisfaction pages for staff: templates, campaigns, surveys, reports and the OPL.
+
+Thin glue: forms in, services and selectors out. Every object is looked up through the
+tenant-scoped managers, so another tenant's id is 404.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from accounts.permissions import tenant_required
+from customers.models import Customer, Department
+
+from . import exports, opl, selectors, services
+from .forms import (
+    CampaignForm,
+    ImportForm,
+    OplFilterForm,
+    OplItemForm,
+    OplUpdateForm,
+    QuestionForm,
+    ReportForm,
+    StaffEntryForm,
+    TemplateForm,
+)
+from .index import colour
+from .models import (
+    Campaign,
+    Dimension,
+    Invitation,
+    OplItem,
+    OplProposal,
+    Question,
+    Survey,
+    SurveyTemplate,
+)
+
+SURVEY_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+TEMPLATE_ROLES = frozenset({Role.ADMIN})
+PAGE_SIZE = 25
+
+survey_required = tenant_required(SURVEY_ROLES)
+template_required = tenant_required(TEMPLATE_ROLES)
+read_required = tenant_required()
+
+
+def _flags(request):
+    return {"can_run_surveys": request.role in SURVEY_ROLES,
+            "can_edit_templates": request.role in TEMPLATE_ROLES,
+            "can_create_opl": opl.can_create(request.role)}
+
+
+def page(request, template, context=None, status=200):
+    return render(request, template, {**_flags(request), **(context or {})}, status=status)
+
+
+def add_errors(form, exc):
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _export_format(request):
+    fmt = request.GET.get("export", "")
+    return fmt if fmt in exports.FORMATS else None
+
+
+# --- templates -------------------------------------------------------------------------
+
+@read_required
+def template_list(request):
+    templates = SurveyTemplate.objects.annotate(n_questions=Count("questions")).order_by("name")
+    return page(request, "satisfaction/template_list.html", {"templates": templates})
+
+
+@template_required
+@require_POST
+def template_default(request):
+    template = services.ensure_default_template(request.tenant)
+    messages.success(request, _("The default automotive template is ready."))
+    return redirect("survey_template_detail", pk=template.pk)
+
+
+@template_required
+def template_create(request):
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.instance.tenant = request.tenant
+        if SurveyTemplate.objects.filter(name=form.cleaned_data["name"]).exists():
+            form.add_error("name", _("A template with this name already exists."))
+        else:
+            template = form.save()
+            messages.success(request, _("Template created; now add its questions."))
+            return redirect("survey_template_detail", pk=template.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("New survey template"),
+        "cancel_url": reverse("survey_template_list")})
+
+
+@read_required
+def template_detail(request, pk):
+    template = get_object_or_404(SurveyTemplate, pk=pk)
+    questions = list(Question.objects.filter(template=template).order_by("position", "pk"))
+    labels = dict(Department.choices)
+    for question in questions:
+        question.department_labels = [labels.get(d, d) for d in question.departments]
+    return page(request, "satisfaction/template_detail.html", {
+        "template": template, "questions": questions})
+
+
+@template_required
+def template_edit(request, pk):
+    template = get_object_or_404(SurveyTemplate, pk=pk)
+    form = TemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        if SurveyTemplate.objects.filter(name=form.cleaned_data["name"]).exclude(
+                pk=template.pk).exists():
+            form.add_error("name", _("A template with this name already exists."))
+        else:
+            form.save()
+            messages.success(request, _("Template saved."))
+            return redirect("survey_template_detail", pk=template.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Edit template %(name)s") % {"name": template.name},
+        "cancel_url": reverse("survey_template_detail", args=[template.pk])})
+
+
+def _question_form(request, template, instance=None):
+    form = QuestionForm(request.POST or None, instance=instance, template=template)
+    if request.method == "POST" and form.is_valid():
+        form.instance.tenant = request.tenant
+        form.save()
+        messages.success(request, _("Question saved."))
+        return None, redirect("survey_template_detail", pk=template.pk)
+    return form, None
+
+
+@template_required
+def question_add(request, template_pk):
+    template = get_object_or_404(SurveyTemplate, pk=template_pk)
+    form, done = _question_form(request, template)
+    return done or page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Add a question to %(name)s") % {"name": template.name},
+        "cancel_url": reverse("survey_template_detail", args=[template.pk])})
+
+
+@template_required
+def question_edit(request, template_pk, pk):
+    template = get_object_or_404(SurveyTemplate, pk=template_pk)
+    question = get_object_or_404(Question, pk=pk, template=template)
+    form, done = _question_form(request, template, question)
+    return done or page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Edit question %(code)s") % {"code": question.code},
+        "cancel_url": reverse("survey_template_detail", args=[template.pk])})
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+@read_required
+def campaign_list(request):
+    campaigns = selectors.campaigns_with_counts().order_by("-year", "-quarter")
+    page_obj = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "satisfaction/campaign_list.html", {
+        "page": page_obj,
+        "proposals": selectors.pending_proposals().count(),
+        "opl": selectors.opl_summary(today=request.tenant.today(), user=request.user)})
+
+
+def _current_quarter(today):
+    quarter = (today.month - 1) // 3 + 1
+    return today.year, quarter
+
+
+@survey_required
+def campaign_create(request):
+    today = request.tenant.today()
+    year, quarter = _current_quarter(today)
+    template = SurveyTemplate.objects.filter(is_active=True).first()
+    form = CampaignForm(request.POST or None, initial={
+        "year": year, "quarter": quarter, "template": template,
+        "closes_on": today + timezone.timedelta(days=28),
+        "customers": list(services.default_customers(request.tenant))})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.create_campaign(
+                request.tenant, year=data["year"], quarter=data["quarter"],
+                template=data["template"], closes_on=data["closes_on"],
+                customers=data["customers"], note=data["note"], user=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        except IntegrityError:
+            form.add_error("quarter", _("There is already a campaign for this quarter."))
+        else:
+            messages.success(request, _("Campaign %(period)s created as a draft.") % {
+                "period": campaign.period})
+            return redirect("campaign_detail", pk=campaign.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("New quarterly campaign"),
+        "intro": _("Opening the campaign creates one survey per customer and one invitation "
+                   "link per customer department."),
+        "cancel_url": reverse("satisfaction_home")})
+
+
+@survey_required
+def campaign_edit(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignForm(request.POST or None, instance=Campaign.objects.get(pk=campaign.pk),
+                        initial={"customers": list(Customer.objects.filter(
+                            pk__in=campaign.inclusions.values("customer_id")))})
+    if campaign.status != Campaign.Status.DRAFT:
+        for name in ("year", "quarter", "template", "customers"):
+            form.fields[name].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if campaign.status != Campaign.Status.DRAFT:
+            data.pop("customers", None)
+        try:
+            services.update_campaign(campaign, **data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        except IntegrityError:
+            form.add_error("quarter", _("There is already a campaign for this quarter."))
+        else:
+            messages.success(request, _("Campaign saved."))
+            return redirect("campaign_detail", pk=campaign.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Campaign %(period)s") % {"period": campaign.period},
+        "cancel_url": reverse("campaign_detail", args=[campaign.pk])})
+
+
+@read_required
+def campaign_detail(request, pk):
+    campaign = get_object_or_404(selectors.campaigns_with_counts(), pk=pk)
+    included = []
+    if campaign.status == Campaign.Status.DRAFT:
+        included = list(Customer.objects.filter(pk__in=campaign.inclusions.values(
+            "customer_id")).order_by("tier", "name"))
+    return page(request, "satisfaction/campaign_detail.html", {
+        "campaign": campaign, "surveys": selectors.campaign_surveys(campaign),
+        "included": included, "index": selectors.campaign_index(campaign)})
+
+
+@survey_required
+@require_POST
+def campaign_open(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        result = services.open_campaign(campaign, user=request.user,
+                                        base_url=request.build_absolute_uri("/"))
+    except ValidationError as exc:
+        for messages_ in exc.message_dict.values():
+            for message in messages_:
+                messages.error(request, message)
+        return redirect("campaign_detail", pk=campaign.pk)
+    messages.success(request, _(
+        "Campaign opened: %(surveys)s surveys, %(links)s invitation links, %(emailed)s "
+        "e-mailed.") % {"surveys": result.surveys, "links": len(result.links),
+                        "emailed": result.emailed})
+    links = [{"invitation": invitation, "customer": invitation.survey.customer,
+              "url": request.build_absolute_uri(services.respond_path(raw))}
+             for invitation, raw in result.links]
+    return page(request, "satisfaction/links.html", {"campaign": result.campaign,
+                                                     "links": links})
+
+
+@survey_required
+@require_POST
+def campaign_close(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        services.close_campaign(campaign, user=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Campaign closed; its links no longer work."))
+    return redirect("campaign_detail", pk=campaign.pk)
+
+
+@survey_required
+def campaign_import(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors = []
+    if request.method == "POST" and form.is_valid():
+        result = services.import_responses(campaign, form.cleaned_data["file"],
+                                           user=request.user,
+                                           source=form.cleaned_data["source"])
+        if not result.errors:
+            messages.success(request, _("%(count)s responses imported.") % {
+                "count": result.saved})
+            return redirect("campaign_detail", pk=campaign.pk)
+        errors = result.errors
+    questions = list(Question.objects.filter(template=campaign.template, is_active=True)
+                     .order_by("position", "pk"))
+    return page(request, "satisfaction/import.html", {
+        "campaign": campaign, "form": form, "errors": errors[:200],
+        "error_count": len(errors), "columns": exports.import_headers(questions),
+        "questions": questions})
+
+
+@survey_required
+def campaign_import_template(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    questions = list(Question.objects.filter(template=campaign.template, is_active=True)
+                     .order_by("position", "pk"))
+    rows = []
+    for survey in Survey.objects.filter(campaign=campaign).select_related("customer"):
+        for department in services.template_departments(campaign.template):
+            rows.append([survey.customer.code, department, "", "", "",
+                         *["" if department in q.departments else "-" for q in questions]])
+    fmt = _export_format(request) or "xlsx"
+    return exports.table_response(f"responses-{campaign.period}", [
+        (campaign.period, exports.import_headers(questions), rows)], fmt)
+
+
+# --- surveys ---------------------------------------------------------------------------
+
+@read_required
+def survey_detail(request, pk):
+    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
+                                                             "template"), pk=pk)
+    detail = selectors.survey_detail(survey)
+    labels = dict(Department.choices)
+    return page(request, "satisfaction/survey_detail.html", {
+        "survey": survey, **detail,
+        "departments": [{"code": d, "label": labels[d], "index": v, "colour": colour(v)}
+                        for d, v in detail["by_department"].items()],
+        "dimensions": [{"label": label, "index": detail["by_dimension"].get(code),
+                        "colour": colour(detail["by_dimension"].get(code))}
+                       for code, label in Dimension.choices],
+        "departments_asked": services.template_departments(survey.template)})
+
+
+@survey_required
+@require_POST
+def invitation_link(request, survey_pk, pk):
+    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer"),
+                               pk=survey_pk)
+    invitation = get_object_or_404(Invitation, pk=pk, survey=survey)
+    try:
+        raw = services.reissue_invitation(invitation)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("survey_detail", pk=survey.pk)
+    links = [{"invitation": invitation, "customer": survey.customer,
+              "url": request.build_absolute_uri(services.respond_path(raw))}]
+    return page(request, "satisfaction/links.html", {"campaign": survey.campaign,
+                                                     "links": links, "reissued": True})
+
+
+@survey_required
+def survey_enter(request, pk):
+    """Staff enter (or correct) a department's answers given to an outside agency."""
+    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
+                                                             "template"), pk=pk)
+    departments = services.template_departments(survey.template)
+    department = request.GET.get("department") or request.POST.get("department")
+    if department not in departments:
+        return page(request, "satisfaction/enter_choose.html", {
+            "survey": survey, "departments": [(d, Department(d).label) for d in departments]})
+    if survey.campaign.status == Campaign.Status.DRAFT:
+        messages.error(request, _("The campaign is not open yet."))
+        return redirect("survey_detail", pk=survey.pk)
+    existing = survey.responses.filter(department=department).prefetch_related(
+        "answers").first()
+    form = StaffEntryForm(request.POST or None,
+                          questions=services.questions_for(survey, department),
+                          scale_max=survey.scale_max,
+                          ask_recommend=survey.template.ask_recommend,
+                          initial_response=existing,
+                          initial={"respondent": existing.respondent if existing else ""})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_response(
+                survey, department, scores=form.scores(),
+                recommend=form.cleaned_data.get("recommend"),
+                comment=form.cleaned_data["comment"],
+                respondent=form.cleaned_data["respondent"],
+                source=form.cleaned_data["source"], user=request.user,
+                language=request.LANGUAGE_CODE)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Answers of %(department)s saved.") % {
+                "department": Department(department).label})
+            return redirect("survey_detail", pk=survey.pk)
+    return page(request, "satisfaction/enter.html", {
+        "survey": survey, "form": form, "department": department,
+        "department_label": Department(department).label, "existing": existing})
+
+
+# --- reports ---------------------------------------------------------------------------
+
+@read_required
+def portfolio_report(request):
+    form = ReportForm(request.GET or None)
+    campaign = None
+    if form.is_valid():
+        campaign = form.cleaned_data.get("campaign")
+    if campaign is None:
+        campaign = selectors.reportable_campaigns().first()
+        form = ReportForm(initial={"campaign": campaign})
+    report = selectors.portfolio_report(campaign)
+    fmt = _export_format(request)
+    if fmt and report:
+        return exports.table_response(f"satisfaction-{campaign.period}",
+                                      exports.portfolio_sheets(report), fmt)
+    return page(request, "satisfaction/portfolio_report.html", {"form": form,
+                                                                "report": report})
+
+
+@read_required
+def customer_report(request, customer_pk):
+    customer = get_object_or_404(Customer, pk=customer_pk)
+    report = selectors.customer_report(customer)
+    fmt = _export_format(request)
+    if fmt:
+        return exports.table_response(f"satisfaction-{customer.code}",
+                                      exports.customer_sheets(report), fmt)
+    items = selectors.open_items_of_customer(customer, today=request.tenant.today())
+    return page(request, "satisfaction/customer_report.html", {**report, "opl_items": items})
+
+
+# --- the OPL ---------------------------------------------------------------------------
+
+def _opl_list(request, *, mine):
+    today = request.tenant.today()
+    form = OplFilterForm(request.GET or None, tenant=request.tenant)
+    items = selectors.opl_items(today=today)
+    filters = {}
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+    items = selectors.filter_items(items, today=today, mine_for=request.user if mine else None,
+                                   **filters).order_by("due_date", "pk")
+    fmt = _export_format(request)
+    if fmt:
+        return exports.table_response("opl", exports.opl_sheets(items[:5000], today), fmt)
+    page_obj = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page(request, "satisfaction/opl_list.html", {
+        "form": form, "page": page_obj, "mine": mine, "filtered": bool(filters),
+        "proposals": selectors.pending_proposals().count(),
+        "summary": selectors.opl_summary(today=today, user=request.user)})
+
+
+@read_required
+def opl_list(request):
+    return _opl_list(request, mine=False)
+
+
+@read_required
+def opl_mine(request):
+    return _opl_list(request, mine=True)
+
+
+@tenant_required(opl.CREATE_ROLES)
+def opl_create(request):
+    initial = {"due_date": request.tenant.today() + timezone.timedelta(days=opl.DEFAULT_DUE_DAYS)}
+    customer_id = request.GET.get("customer")
+    if customer_id and customer_id.isdigit():
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is not None:
+            initial.update(customer=customer, accountable=customer.owner, owner=customer.owner)
+    form = OplItemForm(request.POST or None, tenant=request.tenant, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.create_item(request.tenant, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("OPL item opened."))
+            return redirect("opl_detail", pk=item.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("New OPL item"), "cancel_url": reverse("opl_list")})
+
+
+def _get_item(pk, today):
+    return get_object_or_404(selectors.opl_items(today=today), pk=pk)
+
+
+@read_required
+def opl_detail(request, pk):
+    today = request.tenant.today()
+    item = _get_item(pk, today)
+    form = None
+    if opl.can_update(item, request.user, request.role) and item.status != OplItem.Status.VERIFIED:
+        form = OplUpdateForm(item=item)
+    return page(request, "satisfaction/opl_detail.html", {
+        "item": item, "log": selectors.item_log(item), "form": form,
+        "can_edit": opl.can_edit(item, request.user, request.role),
+        "can_verify": opl.can_verify(item, request.user, request.role),
+        "days_since_update": opl.days_since_update(item)})
+
+
+@read_required
+def opl_edit(request, pk):
+    item = _get_item(pk, request.tenant.today())
+    if not opl.can_edit(item, request.user, request.role):
+        messages.error(request, _("You may not edit this item."))
+        return redirect("opl_detail", pk=item.pk)
+    form = OplItemForm(request.POST or None, instance=item, tenant=request.tenant)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.update_item(OplItem.objects.get(pk=item.pk), user=request.user,
+                                 role=request.role, **fields)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("OPL item saved."))
+            return redirect("opl_detail", pk=item.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Edit OPL item"),
+        "cancel_url": reverse("opl_detail", args=[item.pk])})
+
+
+@read_required
+@require_POST
+def opl_update(request, pk):
+    today = request.tenant.today()
+    item = _get_item(pk, today)
+    if not opl.can_update(item, request.user, request.role):
+        messages.error(request, _("You may not update this item."))
+        return redirect("opl_detail", pk=item.pk)
+    form = OplUpdateForm(request.POST, item=item)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                services.add_update(OplItem.objects.select_for_update().get(pk=item.pk),
+                                    user=request.user, role=request.role, note=data["note"],
+                                    progress=data["progress"], status=data["status"] or None,
+                                    status_reason=data["status_reason"],
+                                    verification=data["verification"])
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("Progress update saved."))
+            return redirect("opl_detail", pk=item.pk)
+    return page(request, "satisfaction/opl_detail.html", {
+        "item": item, "log": selectors.item_log(item), "form": form,
+        "can_edit": opl.can_edit(item, request.user, request.role),
+        "can_verify": opl.can_verify(item, request.user, request.role),
+        "days_since_update": opl.days_since_update(item)}, status=400)
+
+
+@read_required
+def proposal_list(request):
+    proposals = Paginator(selectors.pending_proposals(), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return page(request, "satisfaction/proposal_list.html", {"page": proposals})
+
+
+@tenant_required(opl.CREATE_ROLES)
+def proposal_accept(request, pk):
+    proposal = get_object_or_404(OplProposal.objects.select_related(
+        "customer", "answer"), pk=pk)
+    if proposal.status != OplProposal.Status.PENDING:
+        messages.info(request, _("This proposal has already been decided."))
+        return redirect("opl_proposals")
+    form = OplItemForm(request.POST or None, tenant=request.tenant,
+                       initial=services.proposal_defaults(proposal, request.tenant.today()))
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.accept_proposal(proposal, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("OPL item opened from the survey answer."))
+            return redirect("opl_detail", pk=item.pk)
+    return page(request, "satisfaction/form.html", {
+        "form": form, "title": _("Accept the proposed OPL item"),
+        "intro": proposal.description, "cancel_url": reverse("opl_proposals")})
+
+
+@tenant_required(opl.CREATE_ROLES)
+@require_POST
+def proposal_dismiss(request, pk):
+    proposal = get_object_or_404(OplProposal, pk=pk)
+    try:
+        services.dismiss_proposal(proposal, user=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.info(request, message)
+    else:
+        messages.success(request, _("Proposal dismissed."))
+    return redirect("opl_proposals")
+
