@@ -3,10 +3,68 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeViewSet
+from customers.api import (
+    AccountPlanViewSet,
+    ContactViewSet,
+    CustomerViewSet,
+    InitiativeViewSet,
+    InteractionViewSet,
+    PeriodFigureViewSet,
+    RegionViewSet,
+    ScoringPolicyViewSet,
+    ScoringRunViewSet,
+    ServiceStandardViewSet,
+    TierAssessmentViewSet,
+    TierOverrideViewSet,
+)
 from notifications.api import NotificationViewSet
+from projects.api import MilestoneViewSet, PpapElementViewSet, ProgrammeViewSet, RiskViewSet
+from satisfaction.api import (
+    CampaignViewSet,
+    InvitationViewSet,
+    OplItemViewSet,
+    OplProposalViewSet,
+    QuestionViewSet,
+    ResponseViewSet,
+    SurveyTemplateViewSet,
+    SurveyViewSet,
+)
+from teams.api import RecognitionViewSet, ReviewViewSet, TeamMemberViewSet, TeamViewSet
 
 router = DefaultRouter()
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
+# customers
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("customer-figures", PeriodFigureViewSet, basename="customer-figure")
+router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
+router.register("tier-assessments", TierAssessmentViewSet, basename="tier-assessment")
+router.register("tier-overrides", TierOverrideViewSet, basename="tier-override")
+router.register("scoring-policies", ScoringPolicyViewSet, basename="scoring-policy")
+router.register("regions", RegionViewSet, basename="region")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("service-standards", ServiceStandardViewSet, basename="service-standard")
+router.register("account-plans", AccountPlanViewSet, basename="account-plan")
+router.register("initiatives", InitiativeViewSet, basename="initiative")
+# teams (`regions` is registered with the customers API above)
+router.register("teams", TeamViewSet, basename="team")
+router.register("team-members", TeamMemberViewSet, basename="team-member")
+router.register("reviews", ReviewViewSet, basename="review")
+router.register("recognitions", RecognitionViewSet, basename="recognition")
+# programmes
+router.register("programmes", ProgrammeViewSet, basename="programme")
+router.register("milestones", MilestoneViewSet, basename="milestone")
+router.register("risks", RiskViewSet, basename="risk")
+router.register("ppap-elements", PpapElementViewSet, basename="ppap-element")
+# satisfaction and the OPL
+router.register("survey-templates", SurveyTemplateViewSet, basename="survey-template")
+router.register("survey-questions", QuestionViewSet, basename="survey-question")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("responses", ResponseViewSet, basename="response")
+router.register("opl-items", OplItemViewSet, basename="opl-item")
+router.register("opl-proposals", OplProposalViewSet, basename="opl-proposal")
 
 urlpatterns = router.urls
