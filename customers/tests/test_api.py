@@ -191,7 +191,7 @@ def test_figure_has_the_contract_fields(tenant, api):
 def test_figure_create_normalises_the_period(tenant, api):
     customer = CustomerFactory(tenant=tenant)
 
-    response = post(api("manager"), f"{API}/customer-figures/",
+    response = post(api("admin"), f"{API}/customer-figures/",
                     figure_payload(customer, period=" 2026q2 "))
 
     assert response.status_code == 201, response.content
@@ -210,7 +210,7 @@ def test_figure_for_another_tenants_customer_is_400_naming_customer(other_tenant
 
 def test_duplicate_period_is_400_not_an_integrity_error(tenant, api):
     figure = PeriodFigureFactory(tenant=tenant, period="2026Q2")
-    client = api("manager")
+    client = api("admin")
 
     response = post(client, f"{API}/customer-figures/", figure_payload(figure.customer))
     assert response.status_code == 400
@@ -256,7 +256,7 @@ def test_bulk_upload_with_bad_rows_writes_nothing_and_names_them(tenant, other_t
     CustomerFactory(tenant=tenant, code="OK1")
     CustomerFactory(tenant=other_tenant, code="THEIRS")
 
-    response = post(api("manager"), f"{API}/customer-figures/bulk/", [
+    response = post(api("admin"), f"{API}/customer-figures/bulk/", [
         {"customer_code": "OK1", "period": "2026Q1", "revenue": "100"},
         {"customer_code": "OK1", "period": "2026Q2", "revenue": "100", "supply_share": "150"},
         {"customer_code": "NOPE", "period": "2026Q2", "revenue": "100"},
@@ -283,7 +283,7 @@ def test_bulk_upload_updates_and_creates_all_or_nothing(tenant, api):
                                    revenue=100, gross_margin=10)
     CustomerFactory(tenant=tenant, code="UP2")
 
-    response = post(api("manager"), f"{API}/customer-figures/bulk/", [
+    response = post(api("admin"), f"{API}/customer-figures/bulk/", [
         {"customer_code": "UP1", "period": "2026q1", "revenue": "250.50"},
         {"customer_code": "UP2", "period": "2026Q1", "revenue": 300, "payment_days": 45,
          "market_influence": 4},
@@ -302,7 +302,7 @@ def test_bulk_upload_updates_and_creates_all_or_nothing(tenant, api):
 def test_bulk_upload_new_row_needs_revenue(tenant, api):
     CustomerFactory(tenant=tenant, code="R1")
 
-    response = post(api("manager"), f"{API}/customer-figures/bulk/",
+    response = post(api("admin"), f"{API}/customer-figures/bulk/",
                     [{"customer_code": "R1", "period": "2026Q1", "supply_share": "20"}])
 
     assert response.status_code == 400
@@ -544,7 +544,7 @@ def test_concentration_summary(tenant, api):
 def test_contact_counterpart_must_be_a_member(tenant, other_tenant, api):
     customer = CustomerFactory(tenant=tenant)
     outsider = MembershipFactory(tenant=other_tenant).user
-    client = api("manager")
+    client = api("admin")
     payload = {"customer": customer.pk, "name": "Li Wei", "department": "purchasing",
                "level": "executive", "decision_role": "decision_maker", "attitude": 2}
 
@@ -562,7 +562,7 @@ def test_interaction_with_people_and_contacts(tenant, other_tenant, api):
     elsewhere = ContactFactory(tenant=tenant)  # a contact of another customer
     colleague = MembershipFactory(tenant=tenant).user
     outsider = UserFactory()
-    client = api("manager")
+    client = api("admin")
     payload = {"customer": customer.pk, "kind": "executive_visit", "occurred_on": "2026-05-04",
                "level": "executive", "summary": "Visit to discuss the 2027 platform.",
                "our_people": [client.user.pk, colleague.pk], "contacts": [contact.pk]}
@@ -620,7 +620,7 @@ def test_account_plan_shows_its_initiatives(tenant, other_tenant, api):
     plan = AccountPlanFactory(tenant=tenant)
     InitiativeFactory(tenant=tenant, plan=plan, title="Seat frame localisation")
     theirs = AccountPlanFactory(tenant=other_tenant)
-    client = api("manager")
+    client = api("admin")
 
     row = client.get(f"{API}/account-plans/{plan.pk}/").json()
     assert [i["title"] for i in row["initiatives"]] == ["Seat frame localisation"]

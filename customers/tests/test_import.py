@@ -12,6 +12,7 @@ from customers import importing
 from customers.models import Customer, ImportJob, PeriodFigure
 from kam.celery import app as celery_app
 from kam.tenancy import tenant_context
+from teams.tests.factories import TeamMemberFactory
 from tests.factories import (
     CustomerFactory,
     MembershipFactory,
@@ -462,11 +463,21 @@ def test_only_admins_and_managers_import(client, tenant, role):
     assert client.get(reverse("import_home")).status_code == 403
 
 
-def test_a_manager_can_import(client, tenant, customers, run_tasks):
-    client.force_login(MembershipFactory(tenant=tenant, role="manager").user)
+def test_a_manager_imports_figures_of_the_accounts_on_their_teams(client, tenant, customers,
+                                                                    run_tasks):
+    manager = MembershipFactory(tenant=tenant, role="manager").user
+    with tenant_context(tenant):
+        own = Customer.objects.get(code="OEM-1")
+    TeamMemberFactory(tenant=tenant, team__customer=own, user=manager, role="AR")
+    client.force_login(manager)
+
     pk, page = upload(client, run_tasks, "figures",
                       csv_file(f"{FIGURES_HEADER}\nOEM-1,2026Q3,10,1,1,1"))
+    _pk, refused = upload(client, run_tasks, "figures",
+                          csv_file(f"{FIGURES_HEADER}\nOEM-2,2026Q3,10,1,1,1", name="other.csv"))
+
     assert "1 row ready: 1 new, 0 updates." in page.content.decode()
+    assert "not on the account team of OEM-2" in refused.content.decode()
     listing = client.get(reverse("import_home")).content.decode()
     assert "figures.csv" in listing
 

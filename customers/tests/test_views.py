@@ -220,7 +220,7 @@ def test_another_tenants_region_or_owner_is_a_form_error(client, tenant, other_t
 
 
 def test_edit_refuses_a_taken_code_and_a_group_loop(client, tenant, in_tenant, login):
-    login("manager")
+    login("admin")
     group = CustomerFactory(tenant=tenant, code="GRP", name="Group")
     venture = CustomerFactory(tenant=tenant, code="JV", name="Venture", parent=group)
     url = reverse("customer_edit", args=[group.pk])
@@ -251,7 +251,7 @@ def figure_data(**changes):
 
 
 def test_figures_are_added_and_validated(client, tenant, in_tenant, login):
-    login("manager")
+    login("admin")
     customer = CustomerFactory(tenant=tenant)
     url = reverse("figure_add", args=[customer.pk])
 
@@ -288,7 +288,7 @@ def test_a_figure_of_another_customer_is_404(client, tenant, other_tenant, in_te
 
 
 def test_contact_is_added_to_the_map(client, tenant, other_tenant, in_tenant, login):
-    user = login("manager")
+    user = login("admin")
     customer = CustomerFactory(tenant=tenant)
     url = reverse("contact_add", args=[customer.pk])
     data = {"name": "Li Wei", "title": "Chief engineer", "department": "engineering",
@@ -305,7 +305,7 @@ def test_contact_is_added_to_the_map(client, tenant, other_tenant, in_tenant, lo
 
 
 def test_plan_and_initiative(client, tenant, in_tenant, login):
-    user = login("manager")
+    user = login("admin")
     customer = CustomerFactory(tenant=tenant)
     url = reverse("plan_add", args=[customer.pk])
     data = {"year": "2027", "revenue_target": "12000000", "share_target": "40",
@@ -447,7 +447,7 @@ def test_cadence_shows_overdue_types(client, tenant, in_tenant, login):
 
 def test_logging_an_interaction_updates_the_contacts_last_contact(client, tenant, in_tenant,
                                                                    login):
-    user = login("manager")
+    user = login("admin")
     customer = CustomerFactory(tenant=tenant)
     contact = ContactFactory(tenant=tenant, customer=customer, last_contact_on=None)
     stranger = ContactFactory(tenant=tenant, name="Someone Else")  # another customer's
@@ -610,7 +610,7 @@ def test_scoring_pages_have_empty_states(client, tenant, login):
 
 
 def test_account_page_shows_plans_history_and_empty_panels(client, tenant, in_tenant, login):
-    login("manager")
+    login("admin")
     customer = CustomerFactory(tenant=tenant)
     page = text(client.get(reverse("customer_detail", args=[customer.pk])))
     for panel in ("panel-profile", "panel-tier", "panel-figures", "panel-relationships",
