@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Development defaults; production sets DEBUG=0, SECRET_KEY and ALLOWED_HOSTS itself.
 export DEBUG ?= 1
 
-.PHONY: run test install messages migrate seed lint bench-scoring clean
+.PHONY: run test install messages migrate seed lint bench-scoring bench-import clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: messages lint
 # (BENCH_ARGS="--customers 50000 --quarters 8" to change the size).
 bench-scoring: migrate
 	$(BIN)/python manage.py bench_scoring $(BENCH_ARGS)
+
+# CSV import of 10,000 customers and 10,000 figure rows: check, then commit (BENCH_ARGS="--rows 50000").
+bench-import: migrate
+	$(BIN)/python manage.py bench_import $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

@@ -495,3 +495,18 @@ def test_bench_scoring_command_agrees_with_its_sql_floor(db):
     assert "reusing the bench tenant's data" in text
     assert "top-10 check: OK" in text
     assert "same rank in run and floor: 40 of 40 customers" in text
+
+
+def test_bench_import_command_imports_both_files_and_leaves_nothing_behind(db):
+    from django.core.management import call_command
+
+    from accounts.models import Tenant
+
+    out = io.StringIO()
+    call_command("bench_import", "--rows", "12", stdout=out)
+
+    text = out.getvalue()
+    assert "customers 12 rows: check" in text
+    assert "figures   12 rows: check" in text
+    with tenant_context(Tenant.objects.get(slug="bench-import")):
+        assert not Customer.objects.exists()
