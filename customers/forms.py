@@ -298,12 +298,12 @@ class ScoringPolicyForm(forms.ModelForm):
         help_texts = {
             "lookback_quarters": _("How many quarters, ending with the latest one that has "
                                    "figures, a run looks at."),
-            "a_share": _("Share-of-customers method: 0.10 puts the top 10 % in A."),
-            "b_share": _("Share-of-customers method: 0.20 puts the next 20 % in B."),
-            "a_revenue_cutoff": _("Share-of-revenue method: 0.80 = A until 80 % of the "
+            "a_share": _("Share-of-customers method: 0.10 puts the top 10 percent in A."),
+            "b_share": _("Share-of-customers method: 0.20 puts the next 20 percent in B."),
+            "a_revenue_cutoff": _("Share-of-revenue method: 0.80 = A until 80 percent of the "
                                   "cumulative revenue."),
             "b_revenue_cutoff": _("Share-of-revenue method: 0.95 = B until 95 %."),
-            "concentration_threshold": _("0.30 flags a customer with more than 30 % of the "
+            "concentration_threshold": _("0.30 flags a customer with more than 30 percent of the "
                                          "revenue."),
         }
 

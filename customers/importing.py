@@ -111,9 +111,9 @@ FIGURE_COLUMNS = [
     Column("volume", "integer", False, gettext_lazy("Units delivered, whole number ≥ 0."),
            48000),
     Column("supply_share", "percent", False, gettext_lazy(
-        "Our share of the customer's spend in our category, % from 0 to 100."),
+        "Our share of the customer's spend in our category, in percent (0–100)."),
            Decimal("35.5")),
-    Column("gross_margin", "percent", False, gettext_lazy("Gross margin, % from 0 to 100."),
+    Column("gross_margin", "percent", False, gettext_lazy("Gross margin, in percent (0–100)."),
            Decimal("18.2")),
     Column("payment_days", "integer", False, gettext_lazy(
         "Payment terms in days, whole number ≥ 0."), 60),
@@ -122,7 +122,7 @@ FIGURE_COLUMNS = [
     Column("quality_ppm", "decimal", False, gettext_lazy(
         "Defective parts per million reported by the customer, ≥ 0."), Decimal("45.0")),
     Column("on_time_delivery", "percent", False, gettext_lazy(
-        "On-time delivery, % from 0 to 100."), Decimal("97.8")),
+        "On-time delivery, in percent (0–100)."), Decimal("97.8")),
     Column("market_influence", "integer", False, gettext_lazy("Rating 1–5."), 4),
     Column("loyalty", "integer", False, gettext_lazy("Rating 1–5."), 3),
     Column("strategic_fit", "integer", False, gettext_lazy(

@@ -42,7 +42,7 @@ CRITERION_LABELS = {
     "supply_share": _("Supply share %"),
     "gross_margin": _("Gross margin %"),
     "payment_days": _("Payment terms (days)"),
-    "cost_to_serve": _("Cost to serve (% of revenue)"),
+    "cost_to_serve": _("Cost to serve (share of revenue, %)"),
     "on_time_delivery": _("On-time delivery %"),
     "quality_ppm": _("Quality PPM"),
     "market_influence": _("Market influence (1–5)"),

@@ -371,7 +371,7 @@ class ConcentrationSerializer(serializers.Serializer):
     top1_share = serializers.DecimalField(max_digits=7, decimal_places=6)
     top20_share = serializers.DecimalField(
         max_digits=7, decimal_places=6,
-        help_text=gettext_lazy("Revenue share of the top 20 % of customers (rounded up)."))
+        help_text=gettext_lazy("Revenue share of the top 20 percent of customers (rounded up)."))
     top20_count = serializers.IntegerField()
     hhi = serializers.DecimalField(
         max_digits=6, decimal_places=1,

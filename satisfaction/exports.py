@@ -114,7 +114,7 @@ def customer_sheets(report):
 def opl_sheets(items, today):
     headers = [_("Customer"), _("Title"), _("Source"), _("Department"), _("Priority"),
                _("Owner"), _("Accountable KAM"), _("Opened"), _("Due"), _("Status"),
-               _("% done"), _("Overdue"), _("Stale"), _("Last update")]
+               _("Done (%)"), _("Overdue"), _("Stale"), _("Last update")]
     rows = [[i.customer.name, i.title, i.get_source_display(), i.get_department_display(),
              i.get_priority_display(), str(i.owner or ""), str(i.accountable or ""),
              i.opened_on.isoformat(), i.due_date.isoformat() if i.due_date else "",

@@ -161,7 +161,7 @@ class OplItemForm(forms.ModelForm):
 
 class OplUpdateForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
-    progress = forms.IntegerField(label=_("% done"), min_value=0, max_value=100)
+    progress = forms.IntegerField(label=_("Done (%)"), min_value=0, max_value=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
     status_reason = forms.CharField(label=_("Reason (blocked / cancelled)"), required=False,
                                     widget=forms.Textarea(attrs={"rows": 2}))

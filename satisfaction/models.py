@@ -333,7 +333,7 @@ class OplItem(TenantOwnedModel):
     root_cause = models.TextField(_("root cause"), blank=True)
     action = models.TextField(_("action"), blank=True)
     verification = models.TextField(_("verification"), blank=True)
-    progress = models.PositiveSmallIntegerField(_("% done"), default=0,
+    progress = models.PositiveSmallIntegerField(_("Done (%)"), default=0,
                                                 validators=[MaxValueValidator(100)])
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+",
@@ -367,7 +367,7 @@ class OplUpdate(TenantOwnedModel):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                blank=True, related_name="+", verbose_name=_("author"))
     note = models.TextField(_("note"))
-    progress = models.PositiveSmallIntegerField(_("% done"),
+    progress = models.PositiveSmallIntegerField(_("Done (%)"),
                                                 validators=[MaxValueValidator(100)])
     status_from = models.CharField(max_length=20, choices=OplItem.Status.choices, blank=True)
     status_to = models.CharField(max_length=20, choices=OplItem.Status.choices, blank=True)

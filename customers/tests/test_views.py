@@ -337,7 +337,7 @@ def test_detail_explains_the_tier_after_a_run(client, tenant, in_tenant, login):
     assert "Rank 7 of 40; A = top 4, B = next 8." in page
     breakdown = page[page.index('id="why-breakdown"'):]
     for label in ("Revenue", "Supply share %", "Gross margin %", "Payment terms (days)",
-                  "Cost to serve (% of revenue)"):
+                  "Cost to serve (share of revenue, %)"):
         assert label in breakdown
     assert "Window 2025Q4–2026Q3" in page
 

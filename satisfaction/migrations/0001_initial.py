@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
                 ('root_cause', models.TextField(blank=True, verbose_name='root cause')),
                 ('action', models.TextField(blank=True, verbose_name='action')),
                 ('verification', models.TextField(blank=True, verbose_name='verification')),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='% done')),
+                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='Done (%)')),
                 ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
                 ('closed_on', models.DateField(blank=True, null=True, verbose_name='done on')),
                 ('last_update_at', models.DateTimeField(verbose_name='last update')),
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('note', models.TextField(verbose_name='note')),
-                ('progress', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(100)], verbose_name='% done')),
+                ('progress', models.PositiveSmallIntegerField(validators=[django.core.validators.MaxValueValidator(100)], verbose_name='Done (%)')),
                 ('status_from', models.CharField(blank=True, choices=[('open', 'Open'), ('in_progress', 'In progress'), ('blocked', 'Blocked'), ('done', 'Done'), ('verified', 'Verified'), ('cancelled', 'Cancelled')], max_length=20)),
                 ('status_to', models.CharField(blank=True, choices=[('open', 'Open'), ('in_progress', 'In progress'), ('blocked', 'Blocked'), ('done', 'Done'), ('verified', 'Verified'), ('cancelled', 'Cancelled')], max_length=20)),
                 ('created_at', models.DateTimeField(verbose_name='date')),
