@@ -23,12 +23,13 @@ by hand:
 A run is set-based: a fixed number of queries whatever the number of customers.
 """
 
+import bisect
 import math
 import time
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Avg, Count, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -177,24 +178,28 @@ def criterion_values(row):
 
 
 def normalise(scored, weights, method):
+    """Set each scored customer's y per weighted criterion (rule 3). Linear-logarithmic in
+    the number of customers: min/max once per criterion, percentiles by bisection."""
     for name, (_how, higher) in CRITERIA.items():
         if weights.get(name, 0) <= 0:
             continue
-        present = [s.values[name] for s in scored if s.values[name] is not None]
+        present = sorted(s.values[name] for s in scored if s.values[name] is not None)
+        if present:
+            low, high = present[0], present[-1]
         for s in scored:
             x = s.values[name]
             if x is None or not present:
                 s.normalised[name] = Decimal(0)
             elif method == "percentile":
-                worse = sum(1 for v in present if (v < x if higher else v > x))
+                # The share of the other customers that do worse on this criterion.
+                worse = (bisect.bisect_left(present, x) if higher
+                         else len(present) - bisect.bisect_right(present, x))
                 s.normalised[name] = (Decimal(worse) / (len(present) - 1)
                                       if len(present) > 1 else Decimal(0))
+            elif high == low:
+                s.normalised[name] = Decimal(0)
             else:
-                low, high = min(present), max(present)
-                if high == low:
-                    s.normalised[name] = Decimal(0)
-                else:
-                    s.normalised[name] = ((x - low) if higher else (high - x)) / (high - low)
+                s.normalised[name] = ((x - low) if higher else (high - x)) / (high - low)
 
 
 def score_all(scored, weights):
@@ -341,13 +346,21 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
 
 
 def apply_run_to_customers(run):
-    """Copy each customer's tier, source and score from the run, in one UPDATE."""
-    mine = TierAssessment.objects.filter(run=run, customer=OuterRef("pk"))
-    Customer.objects.filter(is_active=True).update(
-        tier=Subquery(mine.values("tier")[:1]),
-        tier_source=Subquery(mine.values("tier_source")[:1]),
-        score=Subquery(mine.values("score")[:1]),
-    )
+    """Copy each active customer's tier, source and score from the run, in one UPDATE.
+
+    A join (UPDATE … FROM) rather than correlated subqueries: right after the bulk insert
+    the planner has no statistics on the new assessment rows and would scan them once per
+    customer. Written in SQL, so the tenant is named explicitly."""
+    customer, assessment = Customer._meta.db_table, TierAssessment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Table names come from the models, values are parameters.
+            f"UPDATE {customer} SET tier = a.tier, tier_source = a.tier_source, "  # noqa: S608
+            f"score = a.score FROM {assessment} a "
+            f"WHERE a.run_id = %s AND a.tenant_id = %s AND a.customer_id = {customer}.id "
+            f"AND {customer}.tenant_id = %s AND {customer}.is_active",
+            [run.pk, run.tenant_id, run.tenant_id],
+        )
 
 
 def latest_computed_tier(customer):
@@ -363,6 +376,14 @@ def concentration(tenant, policy=None):
     portfolio figures: top-1 share, top-20 % share, Herfindahl–Hirschman index (0–10,000)."""
     policy = policy or current_policy(tenant)
     window, rows = window_figures(policy)
+    return {"window": window,
+            **concentration_of(rows, policy.concentration_threshold)}
+
+
+def concentration_of(rows, threshold):
+    """The concentration figures of `rows` ({"customer_id", "revenue"} each): shares of
+    their total, largest first, flagged above `threshold`; top-1 share, top-20 % share
+    (the top ceil(20 % of n) customers) and the HHI = Σ (100 × share)², 0–10,000."""
     total = sum((Decimal(r["revenue"] or 0) for r in rows), Decimal(0))
     shares = sorted(
         ({"customer_id": r["customer_id"], "revenue": Decimal(r["revenue"] or 0),
@@ -370,12 +391,10 @@ def concentration(tenant, policy=None):
          for r in rows),
         key=lambda r: -r["revenue"],
     )
-    threshold = policy.concentration_threshold
     for row in shares:
         row["flagged"] = row["share"] > threshold
     top_n = math.ceil(len(shares) * 0.2) if shares else 0
     return {
-        "window": window,
         "total_revenue": total,
         "threshold": threshold,
         "customers": shares,
