@@ -1,9 +1,12 @@
 """The Celery app and the base class for per-tenant tasks."""
 
+import logging
 import os
 
 from celery import Celery, Task
 from celery.schedules import crontab
+
+logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
 
@@ -19,6 +22,19 @@ app.conf.beat_schedule = {
         "args": ("notifications.tasks.purge_old_notifications",),
     },
 }
+
+
+def _scheduled_jobs():
+    from jobs.registry import beat_entries
+
+    # KAM_BEAT_INTERVAL (seconds) makes every job entry fire that often: for the worker
+    # tests and demos only; the jobs still run once per period (jobs.registry).
+    interval = float(os.environ.get("KAM_BEAT_INTERVAL") or 0) or None
+    return beat_entries(interval)
+
+
+# The scheduled jobs (jobs.registry): hourly per job, each tenant once per period.
+app.conf.beat_schedule.update(_scheduled_jobs())
 
 
 class TenantTask(Task):
@@ -51,6 +67,7 @@ class TenantTask(Task):
         tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
         if tenant is None:
             # Deleted or deactivated between fan-out and run: nothing to do.
+            logger.warning("%s skipped: tenant %s is gone or inactive", self.name, tenant_id)
             return {"skipped": f"tenant {tenant_id} is gone or inactive"}
         with tenant_context(tenant):
             return super().__call__(*args, **kwargs)

@@ -37,3 +37,65 @@ class Notification(TenantOwnedModel):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+class NotificationPreference(TenantOwnedModel):
+    """Whether a user gets one kind of notification by e-mail too (no row: yes). The inbox
+    always shows every notification."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notification_preferences")
+    kind = models.CharField(_("kind"), max_length=50)
+    email = models.BooleanField(_("by e-mail"), default=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "kind"],
+                                    name="notification_preference_unique"),
+        ]
+        verbose_name = _("notification preference")
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}: {'e-mail' if self.email else 'inbox only'}"
+
+
+class OutgoingEmail(TenantOwnedModel):
+    """One e-mail, keyed like notifications: the ledger that makes sending repeatable.
+
+    A row is written once per `dedup_key` and sent until it is `sent` (or out of attempts),
+    so a job that runs twice, or a task that is retried, never e-mails anyone twice.
+    E-mails that carry a secret (survey links) keep no body here (`notifications.emails`).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    dedup_key = models.CharField(max_length=200)
+    kind = models.CharField(_("kind"), max_length=50)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    to_address = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=200)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "dedup_key"], name="outgoing_email_dedup"),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"])]
+        verbose_name = _("outgoing e-mail")
+
+    def __str__(self):
+        return f"{self.to_address}: {self.subject}"

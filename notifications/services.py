@@ -2,20 +2,34 @@
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
-from .models import Notification
+from . import emails
+from .models import Notification, NotificationPreference
 
 
-def notify(*, tenant, recipient, kind, text, dedup_key, url="", obj=None):
-    """Create a notification once per `dedup_key`; returns (notification, created)."""
-    defaults = {"recipient": recipient, "kind": kind, "text": text[:500], "url": url}
+def notify(*, tenant, recipient, kind, text, dedup_key, url="", obj=None, email=True,
+           email_template=None, email_context=None):
+    """Create a notification once per `dedup_key`, and its e-mail copy (unless the
+    recipient turned e-mail off for `kind`); returns (notification, created).
+
+    Build `text` in the recipient's language (`emails.recipient_language`): it is stored
+    as written. Nothing is written or e-mailed again for a key that exists, so callers can
+    run twice.
+    """
+    defaults = {"recipient": recipient, "kind": kind, "text": str(text)[:500], "url": url}
     if obj is not None:
         defaults["object_type"] = obj._meta.label_lower
         defaults["object_id"] = str(obj.pk)
-    return Notification.objects.get_or_create(
-        tenant=tenant, dedup_key=dedup_key[:200], defaults=defaults
-    )
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            tenant=tenant, dedup_key=dedup_key[:200], defaults=defaults
+        )
+        if created and email:
+            emails.queue_for_notification(notification, template=email_template,
+                                          context=email_context)
+    return notification, created
 
 
 def mark_read(recipient, ids=None):
@@ -30,3 +44,11 @@ def purge_read_before(cutoff):
 
 
 READ_NOTIFICATIONS_KEPT = timedelta(days=90)
+
+
+@transaction.atomic
+def set_email_preferences(tenant, user, choices):
+    """Save which kinds `user` gets by e-mail: `choices` maps kind → bool."""
+    for kind, wanted in choices.items():
+        NotificationPreference.objects.update_or_create(
+            tenant=tenant, user=user, kind=kind, defaults={"email": bool(wanted)})

@@ -124,6 +124,8 @@ def test_beat_entries_fan_out_to_registered_tenant_tasks():
     schedule = celery_app.conf.beat_schedule
     assert schedule
     for entry_name, entry in schedule.items():
+        if entry["task"].startswith("jobs.tasks."):
+            continue  # the scheduled jobs pick their tenants themselves (jobs/tests)
         assert entry["task"] == "kam.tasks.fan_out", entry_name
         assert entry["args"][0] in tasks, entry_name
 

@@ -1,0 +1,166 @@
+"""Running scheduled jobs: the run record, per-item fault isolation, and deciding which
+tenants are due.
+
+`run(name, tenant)` is what the Celery task, the `run_job` command and the "Run now"
+button all call. It records a `JobRun`, calls the job's function with a `RunLog`, sends
+the e-mails the run queued, and stores the counts and problems. A fault in one item (a
+customer without an owner, a bounced e-mail) is a problem on the run page and in the log;
+the rest of the run goes on. Only a fault of the whole run (the database or a time limit)
+fails it, and then Celery retries the task.
+"""
+
+import logging
+import time
+from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone, translation
+
+from accounts.models import Tenant
+from kam.tenancy import cross_tenant
+from notifications import emails
+
+from . import outbox, registry
+from .models import JobRun
+
+logger = logging.getLogger(__name__)
+
+# Errors that end the whole run (and make Celery retry it) instead of skipping one item.
+RUN_LEVEL_ERRORS = (SoftTimeLimitExceeded, OperationalError, InterfaceError)
+# A run still "running" after this long has lost its worker (the task time limit is 15
+# minutes); the next fan-out runs the job again, and the page shows it as stuck.
+STUCK_AFTER = timedelta(minutes=20)
+# Failed runs of one period after which the fan-out stops trying until the next period.
+MAX_FAILED_RUNS = 3
+
+
+class RunLog:
+    """What a job did: counts by name and the problems it met along the way."""
+
+    def __init__(self):
+        self.counts = Counter()
+        self.problems = []
+        self.problem_count = 0
+
+    def count(self, name, n=1):
+        self.counts[name] += n
+
+    def problem(self, message, url=""):
+        """Record (and log) something the run could not do; the run goes on."""
+        message = str(message)
+        logger.warning("Job problem: %s", message)
+        self.problem_count += 1
+        if len(self.problems) < JobRun.MAX_PROBLEMS:
+            self.problems.append({"message": message[:1000], "url": url})
+
+    @contextmanager
+    def item(self, what, url=""):
+        """Run the block for one item: its fault is recorded as a problem about `what`, its
+        writes are rolled back, and the run continues with the next item."""
+        try:
+            with transaction.atomic():
+                yield
+        except RUN_LEVEL_ERRORS:
+            raise
+        except Exception as exc:
+            logger.exception("Job item failed: %s", what)
+            self.problem(translation.gettext("%(what)s: %(error)s") % {
+                "what": what, "error": f"{type(exc).__name__}: {exc}"}, url=url)
+
+
+def run(name, tenant, *, day=None, trigger=JobRun.Trigger.SCHEDULE, task_id=""):
+    """Run job `name` for `tenant` on `day` (default: the tenant's today) and return its
+    JobRun. Re-raises what failed the whole run, after recording it."""
+    job = registry.get(name)
+    day = day or tenant.today()
+    record = JobRun.objects.create(
+        tenant=tenant, job=job.name, day=day, period_start=job.period_start(day),
+        trigger=trigger, status=JobRun.Status.RUNNING, started_at=timezone.now(),
+        task_id=task_id or "")
+    log = RunLog()
+    started = time.monotonic()
+    logger.info("Job %s for tenant %s (%s) started", job.name, tenant.slug, day)
+    try:
+        # Problems and counts are written in the workspace's language; notifications
+        # switch to each recipient's (notifications.emails.recipient_language).
+        with translation.override(tenant.default_language):
+            job.run(tenant, day, log)
+            emails.send_pending(tenant, log)
+    except Exception as exc:
+        logger.exception("Job %s for tenant %s failed", job.name, tenant.slug)
+        _finish(record, log, JobRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    status = JobRun.Status.PARTIAL if log.problem_count else JobRun.Status.OK
+    _finish(record, log, status)
+    logger.info("Job %s for tenant %s: %s in %.1f s, %s", job.name, tenant.slug, status,
+                time.monotonic() - started, dict(log.counts))
+    return record
+
+
+def _finish(record, log, status, error=""):
+    record.status = status
+    record.finished_at = timezone.now()
+    record.counts = {key: value for key, value in log.counts.items() if value}
+    record.problems = log.problems
+    record.problem_count = log.problem_count
+    record.error = error[:5000]
+    JobRun.objects.filter(pk=record.pk).update(
+        status=record.status, finished_at=record.finished_at, counts=record.counts,
+        problems=record.problems, problem_count=record.problem_count, error=record.error)
+
+
+def enqueue_run(name, tenant, *, day=None, trigger=JobRun.Trigger.MANUAL):
+    """Queue one run of `name` for `tenant` through the outbox (the "Run now" button)."""
+    registry.get(name)
+    return outbox.enqueue("jobs.tasks.run_job", name=name, tenant_id=tenant.pk,
+                          day=(day or tenant.today()).isoformat(), trigger=trigger)
+
+
+def due_tenants(name, now=None):
+    """[(tenant, local date)] of the active tenants for which job `name` is due now: the
+    job's hour has come in the tenant's time zone and the period has no finished run, no
+    run in progress and fewer than MAX_FAILED_RUNS failed ones."""
+    job = registry.get(name)
+    now = now or timezone.now()
+    candidates = []
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        local = now.astimezone(tenant.tzinfo)
+        if job.is_due(local):
+            candidates.append((tenant, local.date()))
+    if not candidates:
+        return []
+    periods = {job.period_start(day) for _tenant, day in candidates}
+    # The scheduler reads every tenant's runs on purpose.
+    with cross_tenant():
+        runs = list(JobRun.objects.filter(job=name, period_start__in=periods)
+                    .values_list("tenant_id", "period_start", "status", "started_at"))
+    done, busy, failures = set(), set(), Counter()
+    for tenant_id, period, status, started_at in runs:
+        key = (tenant_id, period)
+        if status in (JobRun.Status.OK, JobRun.Status.PARTIAL):
+            done.add(key)
+        elif status == JobRun.Status.RUNNING and started_at > now - STUCK_AFTER:
+            busy.add(key)
+        elif status == JobRun.Status.FAILED:
+            failures[key] += 1
+    due = []
+    for tenant, day in candidates:
+        key = (tenant.pk, job.period_start(day))
+        if key in done or key in busy or failures[key] >= MAX_FAILED_RUNS:
+            continue
+        due.append((tenant, day))
+    return due
+
+
+def enqueue_due(name, now=None):
+    """Queue job `name` for every tenant it is due for (beat's hourly entry); returns how
+    many. Each task goes through the outbox, so a broker hiccup loses none of them."""
+    count = 0
+    for tenant, day in due_tenants(name, now):
+        outbox.enqueue("jobs.tasks.run_job", name=name, tenant_id=tenant.pk,
+                       day=day.isoformat(), trigger=JobRun.Trigger.SCHEDULE)
+        count += 1
+    return count
