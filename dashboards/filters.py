@@ -1,0 +1,29 @@
+"""The dashboard's filters (region, tier, owner), shared by the page and the API: they
+narrow the base customer queryset every panel starts from."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from customers.filters import TIER_CHOICES, tenant_users
+from customers.models import Customer, Region
+
+
+class DashboardFilter(django_filters.FilterSet):
+    region = django_filters.ModelChoiceFilter(queryset=Region.objects.all(), label=_("Region"))
+    tier = django_filters.ChoiceFilter(choices=TIER_CHOICES, method="filter_tier",
+                                       label=_("Tier"))
+    owner = django_filters.ModelChoiceFilter(queryset=tenant_users, label=_("Owner (KAM)"))
+
+    class Meta:
+        model = Customer
+        fields = ["region", "tier", "owner"]
+
+    def filter_tier(self, queryset, name, value):
+        return queryset.filter(tier="") if value == "none" else queryset.filter(tier=value)
+
+    def applied(self):
+        """{name: value} of the filters in use (valid ones only)."""
+        if not self.is_bound or not self.form.is_valid():
+            return {}
+        return {name: value for name, value in self.form.cleaned_data.items()
+                if value not in (None, "")}

@@ -1,0 +1,632 @@
+"""Every figure of the dashboards: the executive dashboard's panels, the health list and
+the account manager's home. One module feeds the pages and the API (`dashboards.api`).
+
+Each panel is a function of a `Scope` (the tenant, the day, and the base customer
+queryset narrowed by the filters region / tier / owner) that returns plain data: numbers,
+strings, dates, lists and dicts, ready for a template, `json_script` or a serializer.
+Every function runs a fixed number of queries whatever the tenant's size: grouped
+aggregates in SQL, rules applied in Python over rows fetched in one query.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from functools import cached_property
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from customers import scoring
+from customers import selectors as customer_selectors
+from customers.models import Customer, Department, PeriodFigure, Tier, TieringMethod
+from notifications.selectors import inbox
+from projects import rag
+from projects import selectors as programme_selectors
+from projects.models import (
+    CLOSED_STAGES,
+    OPEN_STAGES,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    Programme,
+)
+from satisfaction import index, opl
+from satisfaction import selectors as satisfaction_selectors
+from satisfaction.models import Answer, OplItem
+from teams import triangle
+from teams.models import TeamMember, TeamRole, active_on
+
+from . import health
+
+LIST_LIMIT = 10  # rows of a panel's list (the full list is one click away)
+HEATMAP_ROWS = 20
+PARETO_POINTS = 200
+HHI_QUARTERS = 8
+BURNDOWN_WEEKS = 12
+SOP_HORIZON_DAYS = 90
+HOME_HORIZON_DAYS = 14
+AGEING_BUCKETS = [  # (key, label, from days, to days) of an open item's age
+    ("0-30", _("≤ 30 days"), 0, 30),
+    ("31-60", _("31–60 days"), 31, 60),
+    ("61-90", _("61–90 days"), 61, 90),
+    ("90+", _("> 90 days"), 91, None),
+]
+TIER_KEYS = [*Tier.values, "none"]
+
+
+def pct(part, whole, places=1):
+    """100 × part / whole as a float (0 when whole is 0)."""
+    if not whole:
+        return 0.0
+    return round(float(Decimal(part) * 100 / Decimal(whole)), places)
+
+
+def customer_ref(pk, name, code="", tier=""):
+    return {"id": pk, "name": name, "code": code, "tier": tier or ""}
+
+
+def user_ref(pk, full_name, email):
+    if pk is None:
+        return None
+    return {"id": pk, "name": full_name or email}
+
+
+@dataclass
+class Scope:
+    """What a dashboard looks at: a tenant on a day, and its active customers narrowed
+    by the filters. Shared intermediate results are computed once per scope."""
+
+    tenant: object
+    customers: object  # Customer queryset
+    today: object
+    now: object
+    filters: dict = field(default_factory=dict)
+
+    def ids(self):
+        return self.customers.order_by().values("pk")
+
+    @cached_property
+    def health(self):
+        return health.compute(self.customers, tenant=self.tenant, today=self.today,
+                              now=self.now)
+
+    @cached_property
+    def policy(self):
+        return customer_selectors.current_policy_or_default()[0]
+
+    @cached_property
+    def window(self):
+        """The scoring window (the policy's last k quarters ending with the tenant's
+        latest quarter with figures), or []."""
+        latest = (PeriodFigure.objects.filter(customer__is_active=True)
+                  .aggregate(p=Max("period"))["p"])
+        return scoring.window_periods(latest, self.policy.lookback_quarters) if latest else []
+
+    @cached_property
+    def window_revenue(self):
+        """[{customer_id, revenue, tier, name, code}] over the window, largest first."""
+        if not self.window:
+            return []
+        rows = (PeriodFigure.objects.filter(customer__in=self.ids(), period__in=self.window)
+                .order_by().values("customer_id", "customer__tier", "customer__name",
+                                   "customer__code")
+                .annotate(revenue=Sum("revenue")))
+        return sorted(rows, key=lambda r: (-(r["revenue"] or 0), r["customer__code"]))
+
+
+def base_customers():
+    return Customer.objects.filter(is_active=True)
+
+
+def scope_for(tenant, filterset=None, *, today=None, now=None):
+    """The Scope of `tenant` on `today`, narrowed by a bound `DashboardFilter` (None: the
+    whole portfolio)."""
+    customers = base_customers()
+    filters = {}
+    if filterset is not None:
+        customers = filterset.filter_queryset(customers) if filterset.is_valid() else customers
+        filters = filterset.applied()
+    return Scope(tenant=tenant, customers=customers, today=today or tenant.today(),
+                 now=now or timezone.now(), filters=filters)
+
+
+# --- tiers and the Pareto curve ------------------------------------------------------------
+
+def pareto_points(revenues, max_points=PARETO_POINTS):
+    """[[% of customers, % of revenue]] of the cumulative revenue curve, largest customer
+    first, from (0, 0); at most `max_points` points plus the origin."""
+    n, total = len(revenues), sum(revenues, Decimal(0))
+    if not n or not total:
+        return []
+    step = max(1, math.ceil(n / max_points))
+    points, cumulative = [[0.0, 0.0]], Decimal(0)
+    for position, revenue in enumerate(revenues, start=1):
+        cumulative += revenue
+        if position % step == 0 or position == n:
+            points.append([pct(position, n, 2), pct(cumulative, total, 2)])
+    return points
+
+
+def tiers(scope):
+    """Customers and window revenue by tier; the Pareto curve with the policy's A/B cuts."""
+    policy = scope.policy
+    counts = dict(scope.customers.order_by().values_list("tier").annotate(n=Count("pk")))
+    rows = scope.window_revenue
+    total = sum((r["revenue"] or Decimal(0) for r in rows), Decimal(0))
+    revenue_by_tier = {}
+    for row in rows:
+        key = row["customer__tier"] or "none"
+        revenue_by_tier[key] = revenue_by_tier.get(key, Decimal(0)) + (row["revenue"] or 0)
+    n_customers = sum(counts.values())
+    tier_rows = [{
+        "tier": key, "customers": counts.get("" if key == "none" else key, 0),
+        "customers_share": pct(counts.get("" if key == "none" else key, 0), n_customers),
+        "revenue": float(revenue_by_tier.get(key, 0)),
+        "revenue_share": pct(revenue_by_tier.get(key, 0), total),
+    } for key in TIER_KEYS]
+
+    revenues = [r["revenue"] or Decimal(0) for r in rows]
+    if policy.method == TieringMethod.VALUE_SHARE:
+        cutoffs = [{"axis": "y", "value": float(policy.a_revenue_cutoff * 100), "tier": "A"},
+                   {"axis": "y", "value": float(policy.b_revenue_cutoff * 100), "tier": "B"}]
+    else:
+        cutoffs = [{"axis": "x", "value": float(policy.a_share * 100), "tier": "A"},
+                   {"axis": "x", "value": float((policy.a_share + policy.b_share) * 100),
+                    "tier": "B"}]
+    deciles = []
+    cumulative, taken = Decimal(0), 0
+    for tenth in range(1, 11):
+        upto = math.ceil(len(revenues) * tenth / 10)
+        cumulative += sum(revenues[taken:upto], Decimal(0))
+        taken = upto
+        deciles.append({"customers_share": tenth * 10, "customers": upto,
+                        "revenue_share": pct(cumulative, total)})
+    return {
+        "window": scope.window, "method": policy.method, "currency": scope.tenant.currency,
+        "customers": n_customers, "customers_with_revenue": len(rows),
+        "total_revenue": float(total), "tiers": tier_rows,
+        "pareto": {"points": pareto_points(revenues), "cutoffs": cutoffs},
+        "deciles": deciles if rows else [],
+    }
+
+
+# --- concentration -------------------------------------------------------------------------
+
+def concentration(scope):
+    """Top-1 share against the threshold, top-20 % share and HHI over the window (of the
+    customers in scope), and the HHI and top-1 share per quarter over the last eight."""
+    rows = scope.window_revenue
+    threshold = scope.policy.concentration_threshold
+    figures = scoring.concentration_of(rows, threshold)
+    names = {r["customer_id"]: customer_ref(r["customer_id"], r["customer__name"],
+                                            r["customer__code"], r["customer__tier"])
+             for r in rows}
+    shares = figures["customers"]
+    top = shares[0] if shares else None
+    return {
+        "window": scope.window,
+        "threshold": pct(threshold, 1),
+        "top1": {"customer": names[top["customer_id"]], "share": pct(top["share"], 1),
+                 "flagged": top["flagged"]} if top else None,
+        "top20_share": pct(figures["top20_share"], 1),
+        "top20_count": figures["top20_count"],
+        "hhi": float(figures["hhi"]),
+        "flagged": [{"customer": names[r["customer_id"]], "share": pct(r["share"], 1)}
+                    for r in shares if r["flagged"]],
+        "trend": hhi_trend(scope),
+    }
+
+
+def hhi_trend(scope, quarters=HHI_QUARTERS):
+    """[{period, hhi, top1_share, customers}] for the last `quarters` quarters ending with
+    the window's last: one grouped query (HHI = 10,000 × Σ r² / (Σ r)²)."""
+    if not scope.window:
+        return []
+    periods = scoring.window_periods(scope.window[-1], quarters)
+    revenue = Cast(F("revenue"), FloatField())
+    rows = (PeriodFigure.objects.filter(customer__in=scope.ids(), period__in=periods)
+            .order_by().values("period")
+            .annotate(total=Sum(revenue), squares=Sum(revenue * revenue), top=Max(revenue),
+                      n=Count("pk")))
+    by_period = {row["period"]: row for row in rows}
+    trend = []
+    for period in periods:
+        row = by_period.get(period)
+        if not row or not row["total"]:
+            trend.append({"period": period, "hhi": None, "top1_share": None, "customers": 0})
+            continue
+        trend.append({
+            "period": period,
+            "hhi": round(10_000 * row["squares"] / row["total"] ** 2, 1),
+            "top1_share": round(100 * row["top"] / row["total"], 1),
+            "customers": row["n"],
+        })
+    return trend
+
+
+# --- satisfaction --------------------------------------------------------------------------
+
+def _index_sums(campaign, scope):
+    """({(customer id, department): (Σ w·s, Σ w)}, {customer id: customer ref}) of a
+    campaign's answers (customers in scope): one grouped query; every other index (per
+    customer, per department, of the whole campaign) is a sum of these
+    (satisfaction.index)."""
+    rows = (Answer.objects.filter(response__survey__campaign=campaign,
+                                  response__survey__customer__in=scope.ids())
+            .order_by().values_list("response__survey__customer_id",
+                                    "response__survey__customer__name",
+                                    "response__survey__customer__code",
+                                    "response__survey__customer__tier", "response__department")
+            .annotate(**index.index_annotations()))
+    sums, refs = {}, {}
+    for pk, name, code, tier_, department, weighted, total in rows:
+        sums[(pk, department)] = (weighted, total)
+        refs[pk] = customer_ref(pk, name, code, tier_)
+    return sums, refs
+
+
+def _index_of(pairs):
+    weighted = sum(w for w, _t in pairs)
+    total = sum(t for _w, t in pairs)
+    value = index.from_sums({"_iw": weighted, "_w": total})
+    return None if value is None else float(value)
+
+
+def satisfaction(scope, limit=HEATMAP_ROWS):
+    """The latest reported campaign's heatmap (customer × department; the lowest index
+    first, `limit` rows) and the movers since the quarter before."""
+    campaign = satisfaction_selectors.reportable_campaigns().first()
+    if campaign is None:
+        return {"campaign": None, "previous": None, "departments": [], "rows": [],
+                "customers": 0, "index": None, "trend": None, "movers_up": [],
+                "movers_down": []}
+    previous = satisfaction_selectors.previous_campaign(campaign)
+    cells, refs = _index_sums(campaign, scope)
+    before = _index_sums(previous, scope)[0] if previous else {}
+
+    by_customer, before_by_customer = {}, {}
+    for (pk, department), sums in cells.items():
+        by_customer.setdefault(pk, (refs[pk], {}))[1][department] = sums
+    for (pk, _department), sums in before.items():
+        before_by_customer.setdefault(pk, []).append(sums)
+    present = {department for (_pk, department) in cells}
+    departments = [(key, label) for key, label in Department.choices if key in present]
+
+    rows = []
+    for pk, (ref, sums) in by_customer.items():
+        value = _index_of(sums.values())
+        previous_value = _index_of(before_by_customer[pk]) if pk in before_by_customer else None
+        trend = index.trend(value, previous_value)
+        rows.append({
+            "customer": ref,
+            "cells": [_index_of([sums[key]]) if key in sums else None
+                      for key, _label in departments],
+            "index": value, "previous": previous_value,
+            "trend": None if trend is None else float(trend)})
+    rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["customer"]["name"]))
+    moved = [r for r in rows if r["trend"] is not None]
+
+    def mover(row):
+        return {key: row[key] for key in ("customer", "index", "previous", "trend")}
+
+    total = _index_of(cells.values())
+    total_before = _index_of(before.values()) if before else None
+    trend = index.trend(total, total_before)
+    return {
+        "campaign": campaign.period, "previous": previous.period if previous else None,
+        "departments": [{"key": key, "label": str(label)} for key, label in departments],
+        "rows": [{key: row[key] for key in ("customer", "cells", "index", "trend")}
+                 for row in rows[:limit]],
+        "customers": len(rows), "index": total,
+        "trend": None if trend is None else float(trend),
+        "movers_up": [mover(r) for r in sorted(
+            (r for r in moved if r["trend"] > 0), key=lambda r: -r["trend"])[:5]],
+        "movers_down": [mover(r) for r in sorted(
+            (r for r in moved if r["trend"] < 0), key=lambda r: r["trend"])[:5]],
+    }
+
+
+# --- the OPL -------------------------------------------------------------------------------
+
+def _closed_by(day, tz):
+    """Q for items closed on or before `day`: done or verified by their closed date,
+    cancelled by the date of their last change (when they were cancelled)."""
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return (Q(status__in=[OplItem.Status.DONE, OplItem.Status.VERIFIED], closed_on__lte=day)
+            | Q(status=OplItem.Status.CANCELLED, updated_at__lt=end))
+
+
+def _per_day(queryset, field):
+    """{date: items} of `queryset` grouped by the date `field` (one query)."""
+    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
+
+
+def opl_panel(scope):
+    """Open, overdue and stale items by owner; the open items' ageing; and the burn-down
+    of the last twelve weeks: items open at each week's end, opened and closed in it.
+
+    The burn-down starts from the items open when the twelve weeks began and adds the
+    items opened and takes away those closed day by day (a few grouped queries, however
+    many items)."""
+    today, now, tz = scope.today, scope.now, scope.tenant.tzinfo
+    items = OplItem.objects.filter(customer__in=scope.ids())
+    active = items.filter(status__in=opl.ACTIVE)
+
+    owners = (active.order_by().values("owner_id", "owner__full_name", "owner__email")
+              .annotate(open=Count("pk"), overdue=Count("pk", filter=opl.overdue_q(today)),
+                        stale=Count("pk", filter=opl.stale_q(now))))
+    by_owner = sorted(
+        ({"owner": user_ref(r["owner_id"], r["owner__full_name"], r["owner__email"]),
+          "open": r["open"], "overdue": r["overdue"], "stale": r["stale"]} for r in owners),
+        key=lambda r: (-r["overdue"], -r["open"], r["owner"]["name"] if r["owner"] else ""))
+
+    ageing = {}
+    for key, _label, low, high in AGEING_BUCKETS:
+        condition = Q(status__in=opl.ACTIVE, opened_on__lte=today - timedelta(days=low))
+        if high is not None:
+            condition &= Q(opened_on__gte=today - timedelta(days=high))
+        ageing[key] = Count("pk", filter=condition)
+    start = today - timedelta(days=7 * BURNDOWN_WEEKS)
+    totals = items.aggregate(
+        open=Count("pk", filter=Q(status__in=opl.ACTIVE)),
+        overdue=Count("pk", filter=opl.overdue_q(today)),
+        stale=Count("pk", filter=opl.stale_q(now)),
+        open_at_start=Count("pk", filter=Q(opened_on__lte=start) & ~_closed_by(start, tz)),
+        **ageing)
+
+    window = Q(opened_on__gt=start, opened_on__lte=today)
+    opened = _per_day(items.filter(window), "opened_on")
+    closed = _per_day(items.filter(status__in=[OplItem.Status.DONE, OplItem.Status.VERIFIED],
+                                   closed_on__gt=start, closed_on__lte=today), "closed_on")
+    cancelled_on = TruncDate("updated_at", tzinfo=tz)
+    for day, n in _per_day(items.filter(status=OplItem.Status.CANCELLED)
+                           .annotate(cancelled_on=cancelled_on)
+                           .filter(cancelled_on__gt=start, cancelled_on__lte=today),
+                           "cancelled_on").items():
+        closed[day] = closed.get(day, 0) + n
+
+    burndown, open_now, week_start = [], totals["open_at_start"], start
+    for week in range(BURNDOWN_WEEKS):
+        week_end = start + timedelta(days=7 * (week + 1))
+        days = [week_start + timedelta(days=d) for d in range(1, 8)]
+        opened_in = sum(opened.get(day, 0) for day in days)
+        closed_in = sum(closed.get(day, 0) for day in days)
+        open_now += opened_in - closed_in
+        burndown.append({"week_ending": week_end, "open": open_now, "opened": opened_in,
+                         "closed": closed_in})
+        week_start = week_end
+    return {
+        "totals": {"open": totals["open"], "overdue": totals["overdue"],
+                   "stale": totals["stale"]},
+        "by_owner": by_owner,
+        "ageing": [{"bucket": key, "label": str(label), "count": totals[key]}
+                   for key, label, _low, _high in AGEING_BUCKETS],
+        "burndown": burndown,
+    }
+
+
+# --- APQP programmes -----------------------------------------------------------------------
+
+def programmes(scope, limit=LIST_LIMIT):
+    """Open programmes by RAG (the worst colour of their open milestones), SOPs in the next
+    90 days, and slipping milestones (open, forecast after the customer date or already
+    past it), the most late first: two queries, colours by projects.rag."""
+    on, policy = scope.today, rag.policy_for(scope.tenant)
+    programme_rows = list(
+        Programme.objects.filter(customer__in=scope.ids()).exclude(stage__in=CLOSED_STAGES)
+        .order_by("sop_date", "code")
+        .values_list("pk", "code", "name", "sop_date", "customer_id", "customer__name",
+                     "customer__code", "customer__tier"))
+    milestones = (Milestone.objects
+                  .filter(programme__customer__in=scope.ids(), programme__stage__in=OPEN_STAGES)
+                  .exclude(status=MilestoneStatus.DONE).order_by()
+                  .values_list("pk", "programme_id", "kind", "name", "planned_date",
+                               "forecast_date", "actual_date", "status"))
+    worst, slipping = {}, []
+    for pk, programme_id, kind, name, planned, forecast, actual, status in milestones:
+        colour = rag.colour(planned=planned, forecast=forecast, actual=actual, status=status,
+                            on=on, policy=policy)
+        current = worst.get(programme_id)
+        if current is None or rag.SEVERITY[colour] > rag.SEVERITY[current]:
+            worst[programme_id] = colour
+        late = max(((forecast or planned) - planned).days, (on - planned).days)
+        if late > 0:
+            slipping.append((late, planned, programme_id, pk, kind, name, forecast, colour))
+    slipping.sort(key=lambda entry: (-entry[0], entry[1], entry[2]))
+
+    refs = {}
+    counts = {"red": 0, "amber": 0, "green": 0, "none": 0}
+    upcoming = []
+    horizon = on + timedelta(days=SOP_HORIZON_DAYS)
+    for pk, code, name, sop, customer_id, c_name, c_code, c_tier in programme_rows:
+        refs[pk] = ({"id": pk, "code": code, "name": name},
+                    customer_ref(customer_id, c_name, c_code, c_tier))
+        colour = worst.get(pk)
+        counts[colour or "none"] += 1
+        if on <= sop <= horizon:
+            upcoming.append({"programme": refs[pk][0], "customer": refs[pk][1],
+                             "sop_date": sop, "days": (sop - on).days, "rag": colour})
+    return {
+        "programmes": len(programme_rows),
+        "rag": counts,
+        "upcoming_sops": upcoming[:limit],
+        "upcoming_count": len(upcoming),
+        "slipping": [{"milestone": {"id": pk, "label": name or str(MilestoneKind(kind).label)},
+                      "programme": refs[programme_id][0], "customer": refs[programme_id][1],
+                      "planned_date": planned, "forecast_date": forecast, "days_late": late,
+                      "rag": colour}
+                     for late, planned, programme_id, pk, kind, name, forecast, colour
+                     in slipping[:limit]],
+        "slipping_count": len(slipping),
+    }
+
+
+# --- cadence and the iron triangle ---------------------------------------------------------
+
+def cadence(scope, limit=LIST_LIMIT):
+    """Visit compliance by tier (standards met / standards due, and the customers that
+    meet all of theirs) and the A accounts whose iron triangle is incomplete."""
+    by_tier = {t: {"tier": t, "customers": 0, "compliant": 0, "standards": 0, "met": 0}
+               for t in Tier.values}
+    for h in scope.health.values():
+        tier = h.customer["tier"]
+        met, standards = h.cadence_counts
+        if tier not in by_tier or not standards:
+            continue
+        row = by_tier[tier]
+        row["customers"] += 1
+        row["standards"] += standards
+        row["met"] += met
+        row["compliant"] += met == standards
+    for row in by_tier.values():
+        row["compliance"] = pct(row["met"], row["standards"]) if row["standards"] else None
+        row["compliant_share"] = (pct(row["compliant"], row["customers"])
+                                  if row["customers"] else None)
+
+    incomplete = triangle.incomplete_a_tier(scope.today, scope.customers).order_by("name", "pk")
+    listed = list(incomplete.values("pk", "name", "code", "tier", "has_ar", "has_sr",
+                                    "has_fr")[:limit])
+    return {
+        "by_tier": list(by_tier.values()),
+        "incomplete_triangles": [
+            {"customer": customer_ref(r["pk"], r["name"], r["code"], r["tier"]),
+             "missing": [role for role in ("AR", "SR", "FR") if not r[f"has_{role.lower()}"]]}
+            for r in listed],
+        "incomplete_count": incomplete.count() if len(listed) == limit else len(listed),
+    }
+
+
+# --- health --------------------------------------------------------------------------------
+
+def health_rows(scope):
+    """Every customer in scope with its health, lowest first (ties by name)."""
+    rows = sorted(scope.health.values(), key=lambda h: (h.value, h.customer["name"],
+                                                         h.customer_id))
+    return [{"customer": h.customer, "health": h.value, "band": h.band,
+             "parts": {key: (None if score is None else round(score, 1))
+                       for key, score in zip(health.PART_KEYS, h.scores, strict=True)}}
+            for h in rows]
+
+
+def health_panel(scope, limit=LIST_LIMIT):
+    """Customers per health band and the lowest-health accounts."""
+    rows = health_rows(scope)
+    counts = dict.fromkeys(health.BANDS, 0)
+    for row in rows:
+        counts[row["band"]] += 1
+    return {"customers": len(rows),
+            "bands": [{"band": key, "label": str(label), "customers": counts[key]}
+                      for key, label in health.BANDS.items()],
+            "lowest": rows[:limit]}
+
+
+PANELS = {
+    "tiers": tiers,
+    "concentration": concentration,
+    "satisfaction": satisfaction,
+    "opl": opl_panel,
+    "programmes": programmes,
+    "cadence": cadence,
+    "health": health_panel,
+}
+
+
+def dashboard(scope):
+    """Every panel of the executive dashboard."""
+    return {name: panel(scope) for name, panel in PANELS.items()}
+
+
+# --- the account manager's home ------------------------------------------------------------
+
+def my_customers(user, today):
+    """Active customers the user owns or is on the account team of (today)."""
+    on_team = TeamMember.objects.filter(active_on(today), team__customer=OuterRef("pk"),
+                                        user=user)
+    return base_customers().filter(Q(owner=user) | Q(Exists(on_team)))
+
+
+def my_accounts(user, tenant, today=None, now=None):
+    """The user's accounts with tier, health, worst programme RAG, latest satisfaction
+    index and overdue counts (OPL items, service standards), lowest health first."""
+    today = today or tenant.today()
+    customers = my_customers(user, today)
+    found = health.compute(customers, tenant=tenant, today=today, now=now)
+    roles = dict(TeamMember.objects.filter(active_on(today), user=user,
+                                           team__customer__in=customers.values("pk"))
+                 .order_by("-role").values_list("team__customer_id", "role"))  # AR last: wins
+    rows = []
+    for h in sorted(found.values(), key=lambda h: (h.value, h.customer["name"])):
+        opl_facts = h.inputs["opl"]
+        rows.append({
+            "customer": h.customer, "health": h.value, "band": h.band,
+            "team_role": roles.get(h.customer_id, ""),
+            "rag": h.inputs["programmes"]["worst_rag"],
+            "satisfaction": h.inputs["satisfaction"]["index"],
+            "opl_open": opl_facts["open"], "opl_overdue": opl_facts["overdue"],
+            "opl_stale": opl_facts["stale"],
+            "visits_overdue": len(h.inputs["cadence"]["overdue"]),
+        })
+    return rows
+
+
+def my_milestones(user, tenant, today=None, horizon=HOME_HORIZON_DAYS):
+    """Open milestones the user owns, of open programmes, due (customer date or
+    forecast) within `horizon` days or already late, by date."""
+    today = today or tenant.today()
+    policy = rag.policy_for(tenant)
+    until = today + timedelta(days=horizon)
+    milestones = list(
+        Milestone.objects.filter(owner=user, programme__stage__in=OPEN_STAGES)
+        .exclude(status=MilestoneStatus.DONE)
+        .filter(Q(planned_date__lte=until) | Q(forecast_date__lte=until))
+        .select_related("programme", "programme__customer")
+        .order_by("planned_date", "id"))
+    programme_selectors.attach_milestone_rag(milestones, today, policy)
+    for m in milestones:
+        m.due = min(m.planned_date, m.forecast_date or m.planned_date)
+        m.is_late = m.planned_date < today
+    return milestones
+
+
+def my_opl_items(user, tenant, today=None, now=None, horizon=HOME_HORIZON_DAYS):
+    """Open OPL items the user owns or is accountable for, due within `horizon` days or
+    overdue, by due date."""
+    today = today or tenant.today()
+    until = today + timedelta(days=horizon)
+    return list(satisfaction_selectors.opl_items(today=today, now=now)
+                .filter(Q(owner=user) | Q(accountable=user), status__in=opl.ACTIVE,
+                        due_date__lte=until)
+                .order_by("due_date", "pk"))
+
+
+def my_reminders(user, limit=8):
+    """The user's notifications, unread first, newest first."""
+    unread_first = Case(When(read_at__isnull=True, then=Value(0)), default=Value(1))
+    return list(inbox(user).order_by(unread_first, "-created_at", "-id")[:limit])
+
+
+def home(user, tenant, today=None):
+    today = today or tenant.today()
+    return {
+        "accounts": my_accounts(user, tenant, today),
+        "milestones": my_milestones(user, tenant, today),
+        "opl_items": my_opl_items(user, tenant, today),
+        "reminders": my_reminders(user),
+        "horizon_days": HOME_HORIZON_DAYS,
+        "team_roles": dict(TeamRole.choices),
+    }
