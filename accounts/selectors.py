@@ -22,3 +22,13 @@ def active_membership(user, tenant_id=None):
         if membership.tenant_id == tenant_id:
             return membership
     return memberships[0] if memberships else None
+
+
+def users_with_role(tenant, *roles):
+    """Active users with an active membership of `tenant` in one of `roles` (whom jobs
+    notify: executives for reports, administrators for campaigns)."""
+    from .models import User
+
+    return (User.objects.filter(is_active=True, memberships__tenant=tenant,
+                                memberships__is_active=True, memberships__role__in=roles)
+            .distinct().order_by("email"))

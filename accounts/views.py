@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from notifications.selectors import inbox
+from dashboards import selectors as dashboard_selectors
 
 from . import services
 from .forms import ApiTokenForm, LoginForm, MemberAddForm, MembershipForm, TenantSettingsForm
@@ -32,9 +32,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @tenant_required()
 def home(request):
-    return render(request, "accounts/home.html", {
-        "recent_notifications": inbox(request.user)[:5],
-    })
+    """The account manager's home: my accounts, my reminders, what is due in 14 days."""
+    return render(request, "accounts/home.html",
+                  dashboard_selectors.home(request.user, request.tenant))
 
 
 @require_POST

@@ -24,6 +24,18 @@ def ensure_default_standards(tenant):
     )
 
 
+def due_on(last_on, max_days, today):
+    """When the next interaction of a type is due: `max_days` after the last one; never
+    met, due from today (so a new A account is overdue at once)."""
+    return last_on + timedelta(days=max_days) if last_on else today
+
+
+def is_overdue(last_on, max_days, today):
+    """Whether a standard of `max_days` is broken on `today`, the last interaction of its
+    type being on `last_on` (None: never)."""
+    return last_on is None or due_on(last_on, max_days, today) < today
+
+
 def customer_cadence(customer, today):
     """One row per interaction type: last date, the standard for the tier, due, overdue."""
     last = dict(Interaction.objects.filter(customer=customer).values("kind")
@@ -34,13 +46,9 @@ def customer_cadence(customer, today):
     for kind, label in InteractionKind.choices:
         max_days = standards.get(kind)
         last_on = last.get(kind)
-        due_on = None
-        if max_days:
-            # Never met: due from today, so a new A account is overdue at once.
-            due_on = last_on + timedelta(days=max_days) if last_on else today
         rows.append({
             "kind": kind, "label": label, "last_on": last_on, "max_days": max_days,
-            "due_on": due_on,
-            "overdue": due_on is not None and (last_on is None or due_on < today),
+            "due_on": due_on(last_on, max_days, today) if max_days else None,
+            "overdue": bool(max_days) and is_overdue(last_on, max_days, today),
         })
     return rows

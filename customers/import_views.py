@@ -4,13 +4,12 @@ Thin glue: the rules are in customers/importing.py, the work in customers/tasks.
 """
 
 import logging
-from functools import partial
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import tenant_required
+from jobs import outbox
 
 from . import importing, tasks
 from .models import ImportJob
@@ -61,12 +61,12 @@ def _kind(kind):
 
 
 def _enqueue(task, job):
-    """Queue `task` for `job` once the current transaction commits; False if the queue is
-    unreachable (the caller tells the user)."""
+    """Queue `task` for `job` through the outbox: published once the current transaction
+    commits, or later if the queue is unreachable now (the job then waits, it is not
+    lost). False only if even the outbox could not be written (the caller tells the user)."""
     try:
-        # What DjangoTask.delay_on_commit does; TenantTask is a plain celery.Task.
-        transaction.on_commit(partial(task.delay, job_id=job.pk, tenant_id=job.tenant_id))
-    except Exception:  # the broker's errors vary with the transport
+        outbox.enqueue(task, job_id=job.pk, tenant_id=job.tenant_id)
+    except DatabaseError:
         logger.exception("Could not queue %s for import job %s", task.name, job.pk)
         return False
     return True

@@ -763,14 +763,22 @@ def _progress_key(job):
 
 
 def set_progress(job, rows):
-    cache.set(_progress_key(job), rows, PROGRESS_TTL)
+    # The progress bar is a nicety: with the cache (Redis) away, the import goes on.
+    try:
+        cache.set(_progress_key(job), rows, PROGRESS_TTL)
+    except Exception as exc:  # the cache backend's errors vary
+        logger.warning("Import progress not stored: %s", exc)
 
 
 def progress(job):
     """(rows processed, percent) of a job. While it runs, the count comes from the cache:
     the rows are written in one transaction, so the job row cannot show them before the end."""
     if job.status == ImportJob.Status.RUNNING:
-        rows = cache.get(_progress_key(job)) or 0
+        try:
+            rows = cache.get(_progress_key(job)) or 0
+        except Exception as exc:  # the cache (Redis) is away: show no progress yet
+            logger.warning("Import progress not read: %s", exc)
+            rows = 0
     elif job.status == ImportJob.Status.DONE:
         rows = job.total_rows
     else:
@@ -809,7 +817,10 @@ def commit_job(job):
             return _fail(job, ImportJob.Status.FAILED, [RowError(None, "", _(
                 "The import stopped with an unexpected error, so nothing was written. "
                 "Try again, or ask your administrator to check the logs."))])
-    cache.delete(_progress_key(job))
+    try:
+        cache.delete(_progress_key(job))
+    except Exception as exc:  # it expires on its own
+        logger.warning("Import progress not cleared: %s", exc)
     if result.errors:
         return _fail(job, ImportJob.Status.FAILED, result.errors, processed_rows=0)
     job.status = ImportJob.Status.DONE

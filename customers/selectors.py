@@ -127,6 +127,16 @@ def latest_figures(customer, limit=8):
     return list(PeriodFigure.objects.filter(customer=customer).order_by("-period")[:limit])
 
 
+def figures_chart(figures):
+    """The account page's figures chart data, oldest quarter first (plain numbers)."""
+    def number(value):
+        return None if value is None else float(value)
+
+    return [{"period": f.period, "revenue": number(f.revenue),
+             "gross_margin": number(f.gross_margin),
+             "on_time_delivery": number(f.on_time_delivery)} for f in reversed(figures)]
+
+
 def latest_assessment(customer):
     return (TierAssessment.objects.filter(customer=customer).select_related("run")
             .order_by("-run__started_at", "-run_id").first())

@@ -17,6 +17,7 @@ from customers.api import (
     TierAssessmentViewSet,
     TierOverrideViewSet,
 )
+from dashboards.api import DashboardViewSet
 from notifications.api import NotificationViewSet
 from projects.api import MilestoneViewSet, PpapElementViewSet, ProgrammeViewSet, RiskViewSet
 from satisfaction.api import (
@@ -66,5 +67,8 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("responses", ResponseViewSet, basename="response")
 router.register("opl-items", OplItemViewSet, basename="opl-item")
 router.register("opl-proposals", OplProposalViewSet, basename="opl-proposal")
+
+# dashboards (the executive dashboard's figures; every user's own accounts)
+router.register("dashboard", DashboardViewSet, basename="dashboard")
 
 urlpatterns = router.urls

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "teams",
     "projects",
     "satisfaction",
+    "jobs",
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +181,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "KAM <kam@localhost>")
+# The public address of the site, for links in e-mails sent by jobs (no request to ask).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Security: strict when DEBUG is off; TLS is terminated by the proxy in front.
 SESSION_COOKIE_HTTPONLY = True

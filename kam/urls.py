@@ -20,6 +20,9 @@ urlpatterns = [
     path("teams/", include("teams.urls")),
     path("programmes/", include("projects.urls")),
     path("satisfaction/", include("satisfaction.urls")),
+    path("dashboard/", include("dashboards.urls")),
+    path("jobs/", include("jobs.urls")),
+    path("reports/", include("jobs.report_urls")),
     path("", include("accounts.urls")),
 ]
 

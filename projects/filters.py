@@ -128,7 +128,8 @@ class RiskFilter(django_filters.FilterSet):
     category = django_filters.MultipleChoiceFilter(choices=RiskCategory.choices)
     status = django_filters.MultipleChoiceFilter(choices=RiskStatus.choices)
     owner = django_filters.ModelChoiceFilter(queryset=tenant_users)
-    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte",
+                                            min_value=0, max_value=1000)
 
     class Meta:
         model = Risk

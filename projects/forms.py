@@ -181,7 +181,7 @@ class PpapElementForm(forms.ModelForm):
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = ProgrammeSettings
-        fields = ["tolerance_days", "due_soon_days"]
+        fields = ["tolerance_days", "due_soon_days", "escalation_days"]
 
 
 class TemplateRowForm(forms.Form):

@@ -43,6 +43,7 @@ class ProgrammeSettings(TenantOwnedModel):
 
     DEFAULT_TOLERANCE_DAYS = 7
     DEFAULT_DUE_SOON_DAYS = 14
+    DEFAULT_ESCALATION_DAYS = 14
 
     tolerance_days = models.PositiveSmallIntegerField(
         _("slip tolerance (days)"), default=DEFAULT_TOLERANCE_DAYS,
@@ -53,6 +54,11 @@ class ProgrammeSettings(TenantOwnedModel):
         _("due-soon window (days)"), default=DEFAULT_DUE_SOON_DAYS,
         validators=[MaxValueValidator(365)],
         help_text=_("A milestone due within this many days that has not started is amber."))
+    escalation_days = models.PositiveSmallIntegerField(
+        _("escalate red programmes after (days)"), default=DEFAULT_ESCALATION_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("A programme red for this many days is escalated to its region's "
+                    "leader by the daily milestone reminders."))
 
     class Meta:
         constraints = [

@@ -18,12 +18,17 @@ and due-soon window (default 14 days):
 A **programme** takes the worst colour of its open milestones; one with no open milestone
 (or lost or closed) has no colour (`None`).
 
+A red milestone has been red **since** the day after its customer date when that has
+passed, or else since its forecast was moved beyond the tolerance; a red programme since
+the earliest of its red milestones (`red_since`). The daily reminders escalate a
+programme red for the tenant's escalation days to its region's leader.
+
 "Today" is the tenant's date (`tenant.today()`); every function takes the date to judge on,
 so tests and reports can ask for any day.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -93,6 +98,22 @@ def judge(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
     return Verdict(Rag.GREEN, _("On track."))
 
 
+def colour(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
+           policy: RagPolicy = RagPolicy()) -> Rag:
+    """The colour `judge()` gives, without its sentence: for thousands of milestones at
+    once (dashboards). The same rules, in the same order."""
+    if status == DONE:
+        if actual is None or actual <= planned:
+            return Rag.GREEN
+        return Rag.AMBER if (actual - planned).days <= policy.tolerance_days else Rag.RED
+    slip = ((forecast or planned) - planned).days
+    if on > planned or slip > policy.tolerance_days:
+        return Rag.RED
+    if slip > 0 or (status == NOT_STARTED and (planned - on).days <= policy.due_soon_days):
+        return Rag.AMBER
+    return Rag.GREEN
+
+
 def milestone_rag(milestone, on, policy=RagPolicy()):
     """`judge()` for a Milestone (or anything with the same attributes)."""
     return judge(planned=milestone.planned_date, forecast=milestone.forecast_date,
@@ -110,3 +131,21 @@ def programme_rag(milestones, on, policy=RagPolicy(), *, is_open=True):
     if not is_open:
         return None
     return worst(milestone_rag(m, on, policy).rag for m in milestones if m.status != DONE)
+
+
+def red_since(milestone, on, policy=RagPolicy(), *, forecast_set_on=None):
+    """The first day an open milestone was red, if it is red on `on` (else None).
+
+    Past its customer date: red since the day after it. Forecast beyond the tolerance: red
+    since the forecast was set (`forecast_set_on`, from the slip history; `on` when not
+    known). Both: the earlier.
+    """
+    if milestone.status == DONE or milestone_rag(milestone, on, policy).rag != Rag.RED:
+        return None
+    days = []
+    if on > milestone.planned_date:
+        days.append(milestone.planned_date + timedelta(days=1))
+    expected = milestone.forecast_date or milestone.planned_date
+    if (expected - milestone.planned_date).days > policy.tolerance_days:
+        days.append(min(forecast_set_on or on, on))
+    return min(days)

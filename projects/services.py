@@ -84,9 +84,11 @@ def programme_settings(tenant):
     return row
 
 
-def update_settings(tenant, *, tolerance_days, due_soon_days):
+def update_settings(tenant, *, tolerance_days, due_soon_days, escalation_days=None):
     row = programme_settings(tenant)
     row.tolerance_days, row.due_soon_days = tolerance_days, due_soon_days
+    if escalation_days is not None:
+        row.escalation_days = escalation_days
     row.full_clean()
     row.save()
     return row

@@ -390,7 +390,7 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
                 services.update_item(
                     OplItem.objects.select_for_update().get(pk=item.pk), user=request.user,
                     role=request.role, status=new_status,
-                    status_reason=reason if reason is not None else item.status_reason,
+                    status_reason=reason or "",
                     **changed)
         except DjangoValidationError as exc:
             raise as_drf(exc) from None

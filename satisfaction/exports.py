@@ -29,11 +29,22 @@ def _cell(value):
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
 def _safe(value):
-    """Text that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    """CSV text that a spreadsheet would run as a formula is quoted with an apostrophe
+    (`read_table` takes it off again). One character alone ("-") is no formula."""
+    if isinstance(value, str) and len(value) > 1 and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
+
+
+def _unquote(text):
+    """A cell as it was before `_safe` quoted it."""
+    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
+        return text[1:]
+    return text
 
 
 def table_response(filename, sheets, fmt):
@@ -49,8 +60,11 @@ def table_response(filename, sheets, fmt):
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
             for row in rows:
-                sheet.append([_safe(_cell(v[0] if isinstance(v, tuple) else v)) for v in row])
+                sheet.append([_cell(v[0] if isinstance(v, tuple) else v) for v in row])
                 for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+                    if cell.data_type == "f":
+                        # Text, never a formula: a string cell is not evaluated.
+                        cell.data_type = "s"
                     if isinstance(value, tuple) and value[1] in FILLS:
                         cell.fill = PatternFill("solid", fgColor=FILLS[value[1]])
         buffer = io.BytesIO()
@@ -146,14 +160,14 @@ def read_table(uploaded):
         except Exception as exc:  # openpyxl raises many kinds for a bad file
             raise ValueError(_("This is not a readable XLSX file.")) from exc
         sheet = workbook.worksheets[0]
-        lines = [["" if v is None else str(v).strip() for v in row]
+        lines = [["" if v is None else _unquote(str(v).strip()) for v in row]
                  for row in sheet.iter_rows(values_only=True)]
     elif name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ValueError(_("Save the CSV file as UTF-8.")) from exc
-        lines = [[v.strip() for v in row] for row in csv.reader(io.StringIO(text))]
+        lines = [[_unquote(v.strip()) for v in row] for row in csv.reader(io.StringIO(text))]
     else:
         raise ValueError(_("Upload a .csv or .xlsx file."))
     lines = [(number, row) for number, row in enumerate(lines, start=1) if any(row)]

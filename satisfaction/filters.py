@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from customers.filters import tenant_users
+from customers.models import Customer
 
 from . import opl
 from .models import Campaign, Invitation, OplItem, OplProposal, Response, Survey
@@ -16,8 +17,11 @@ class CampaignFilter(django_filters.FilterSet):
 
 
 class SurveyFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="campaign__year")
-    quarter = django_filters.NumberFilter(field_name="campaign__quarter")
+    # Bounded, so an absurd number is a 400 rather than a database overflow.
+    year = django_filters.NumberFilter(field_name="campaign__year", min_value=2000,
+                                       max_value=2100)
+    quarter = django_filters.NumberFilter(field_name="campaign__quarter", min_value=1,
+                                          max_value=4)
 
     class Meta:
         model = Survey
@@ -25,8 +29,10 @@ class SurveyFilter(django_filters.FilterSet):
 
 
 class InvitationFilter(django_filters.FilterSet):
-    campaign = django_filters.NumberFilter(field_name="survey__campaign")
-    customer = django_filters.NumberFilter(field_name="survey__customer")
+    campaign = django_filters.ModelChoiceFilter(field_name="survey__campaign",
+                                                queryset=Campaign.objects.all())
+    customer = django_filters.ModelChoiceFilter(field_name="survey__customer",
+                                                queryset=Customer.objects.all())
     answered = django_filters.BooleanFilter(field_name="responded_at", lookup_expr="isnull",
                                             exclude=True, label=_("Answered"))
 
@@ -36,8 +42,10 @@ class InvitationFilter(django_filters.FilterSet):
 
 
 class ResponseFilter(django_filters.FilterSet):
-    campaign = django_filters.NumberFilter(field_name="survey__campaign")
-    customer = django_filters.NumberFilter(field_name="survey__customer")
+    campaign = django_filters.ModelChoiceFilter(field_name="survey__campaign",
+                                                queryset=Campaign.objects.all())
+    customer = django_filters.ModelChoiceFilter(field_name="survey__customer",
+                                                queryset=Customer.objects.all())
 
     class Meta:
         model = Response

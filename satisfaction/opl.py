@@ -61,7 +61,12 @@ def can_edit(item, user, role):
 
 
 def can_verify(item, user, role):
-    return role in VERIFY_ROLES or (user.pk is not None and user.pk == item.accountable_id)
+    """Executives and admins verify any item; the accountable KAM their own, unless their
+    role is read-only."""
+    if role in VERIFY_ROLES:
+        return True
+    return (role is not None and role != Role.VIEWER and user.pk is not None
+            and user.pk == item.accountable_id)
 
 
 def can_update(item, user, role):

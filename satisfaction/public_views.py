@@ -8,7 +8,7 @@ staff) a plain 410 page; nothing is written in either case.
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 
 from kam.tenancy import tenant_context
@@ -49,7 +49,7 @@ def respond(request, token):
         if state == services.TokenState.UNKNOWN:
             return _render(request, "satisfaction/public/problem.html",
                            {**base, "problem": "unknown"}, status=404)
-        with tenant_context(invitation.tenant):
+        with tenant_context(invitation.tenant), timezone.override(invitation.tenant.tzinfo):
             context = {**base, "invitation": invitation, "survey": invitation.survey,
                        "customer": invitation.survey.customer,
                        "supplier": invitation.tenant.name,

@@ -4,6 +4,7 @@ Every function takes the tenant (or objects of it) and raises Django's Validatio
 with field names for bad input; nothing is written when it raises.
 """
 
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -164,14 +165,33 @@ def create_campaign(tenant, *, year, quarter, template, closes_on, customers=Non
     return campaign
 
 
+CAMPAIGN_FIELDS = frozenset({"year", "quarter", "template", "closes_on", "note", "customers"})
+
+
+@transaction.atomic
 def update_campaign(campaign, **fields):
+    """Change a campaign's fields: all of them while it is a draft; the note and the
+    closing day (not into the past; the links follow it) while open; the note once closed.
+    The status is read from the database under a lock, never trusted from `campaign`."""
+    unknown = set(fields) - CAMPAIGN_FIELDS
+    if unknown:
+        raise TypeError(f"Unknown campaign fields: {sorted(unknown)}")
+    stored = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    campaign.status, campaign.opened_at, campaign.closed_at = (
+        stored.status, stored.opened_at, stored.closed_at)
     if campaign.status != Campaign.Status.DRAFT:
         allowed = {"note", "closes_on"} if campaign.status == Campaign.Status.OPEN else {"note"}
         changed = [name for name, value in fields.items()
-                   if name not in allowed and getattr(campaign, name) != value]
+                   if name not in allowed and (name == "customers"
+                                               or getattr(stored, name) != value)]
         if changed:
             raise ValidationError({changed[0]: _(
                 "Only a draft campaign's quarter, template and customers can change.")})
+    if (campaign.status == Campaign.Status.OPEN and fields.get("closes_on") is not None
+            and fields["closes_on"] != stored.closes_on
+            and fields["closes_on"] < campaign.tenant.today()):
+        # The links expire at the end of the closing day: close the campaign instead.
+        raise ValidationError({"closes_on": _("The closing date is in the past.")})
     if {"year", "quarter"} & fields.keys():
         _check_quarter_free(fields.get("year", campaign.year),
                             fields.get("quarter", campaign.quarter), exclude=campaign)
@@ -179,13 +199,13 @@ def update_campaign(campaign, **fields):
     for name, value in fields.items():
         setattr(campaign, name, value)
     campaign.full_clean()
-    with transaction.atomic():
-        campaign.save()
-        if customers is not None:
-            set_campaign_customers(campaign, customers)
-        if campaign.status == Campaign.Status.OPEN and "closes_on" in fields:
-            Invitation.objects.filter(survey__campaign=campaign, revoked_at__isnull=True).update(
-                expires_at=expiry(campaign))
+    if fields:
+        campaign.save(update_fields=list(fields))
+    if customers is not None:
+        set_campaign_customers(campaign, customers)
+    if campaign.status == Campaign.Status.OPEN and "closes_on" in fields:
+        Invitation.objects.filter(survey__campaign=campaign, revoked_at__isnull=True).update(
+            expires_at=expiry(campaign))
     return campaign
 
 
@@ -287,6 +307,30 @@ def open_campaign(campaign, *, user=None, base_url=None, today=None):
     return result
 
 
+def invitation_email(invitation, raw, base_url, *, reminder=False):
+    """(subject, body) of the e-mail with an invitation's link, in its language; a
+    `reminder` says the new link replaces the one sent before."""
+    contact = invitation.contact
+    values = {"name": contact.name, "url": base_url.rstrip("/") + respond_path(raw),
+              "date": invitation.expires_at.date().isoformat(),
+              "period": invitation.survey.campaign.period}
+    with translation.override(invitation.language):
+        if reminder:
+            subject = _("Reminder: your feedback on our work, %(period)s") % values
+            body = _(
+                "Dear %(name)s,\n\nwe have not yet heard from you about this quarter. The "
+                "survey takes about five minutes and needs no login:\n\n%(url)s\n\nThis "
+                "personal link replaces the one we sent before and works until %(date)s."
+                "\n\nThank you.") % values
+        else:
+            subject = _("Your feedback on our work, %(period)s") % values
+            body = _(
+                "Dear %(name)s,\n\nplease tell us how we did this quarter. The survey takes "
+                "about five minutes and needs no login:\n\n%(url)s\n\nThe link is personal "
+                "and works until %(date)s.\n\nThank you.") % values
+    return str(subject), str(body)
+
+
 def email_invitations(links, base_url):
     """E-mail each link to its contact, in the invitation's language; returns the count."""
     sent = 0
@@ -295,15 +339,7 @@ def email_invitations(links, base_url):
         contact = invitation.contact
         if contact is None or not contact.email:
             continue
-        with translation.override(invitation.language):
-            subject = _("Your feedback on our work, %(period)s") % {
-                "period": invitation.survey.campaign.period}
-            body = _(
-                "Dear %(name)s,\n\nplease tell us how we did this quarter. The survey takes "
-                "about five minutes and needs no login:\n\n%(url)s\n\nThe link is personal "
-                "and works until %(date)s.\n\nThank you.") % {
-                "name": contact.name, "url": base_url.rstrip("/") + respond_path(raw),
-                "date": invitation.expires_at.date().isoformat()}
+        subject, body = invitation_email(invitation, raw, base_url)
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [contact.email])
         invitation.sent_at = now
         sent += 1
@@ -352,14 +388,19 @@ def resolve_token(raw):
     on purpose (the tenant is not known yet); callers set the tenant from the invitation."""
     if not raw or len(raw) > 100:
         return None, TokenState.UNKNOWN
+    hashed = hash_token(raw)
     with cross_tenant():
+        # An indexed equality lookup by the SHA-256 of the token: the database compares
+        # hashes, never the secret, so response times say nothing about valid tokens.
         invitation = (Invitation.objects
                       .select_related("tenant", "survey__campaign", "survey__customer",
                                       "contact")
-                      .filter(token_hash=hash_token(raw)).first())
+                      .filter(token_hash=hashed).first())
         response = (Response.objects.filter(invitation=invitation).first()
                     if invitation is not None else None)
-    if invitation is None or invitation.revoked_at is not None:
+    if (invitation is None or invitation.revoked_at is not None
+            # Exact match in constant time (a case-insensitive collation must not pass).
+            or not hmac.compare_digest(invitation.token_hash, hashed)):
         return None, TokenState.UNKNOWN
     if (invitation.expires_at <= timezone.now()
             or invitation.survey.campaign.status != Campaign.Status.OPEN):
@@ -388,7 +429,7 @@ def validate_answers(questions, scores, *, scale_max, ask_recommend, recommend):
     known = {q.pk for q in questions}
     for question_id in scores:
         if question_id not in known:
-            errors.setdefault("__all__", []).append(
+            errors.setdefault("answers", []).append(
                 _("Question %(id)s is not part of this survey.") % {"id": question_id})
     for question in questions:
         score = scores.get(question.pk)
@@ -427,6 +468,9 @@ def save_response(survey, department, *, scores, recommend=None, comment="", res
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    # One writer per survey at a time: a double submit (or staff and a respondent at the
+    # same moment) edits one response instead of failing on its unique constraint.
+    list(Survey.objects.select_for_update().filter(pk=survey.pk).order_by().values_list("pk"))
     if invitation is None:
         invitation = Invitation.objects.filter(survey=survey, department=department).first()
     response = (Response.objects.select_for_update()
@@ -532,12 +576,17 @@ def create_item(tenant, *, user=None, opened_on=None, **fields):
 
 @transaction.atomic
 def update_item(item, *, user, role, status=None, status_reason="", note="", **fields):
-    """Change an item's fields and, optionally, its status (checked by the OPL rules)."""
+    """Change an item's fields and, optionally, its status (checked by the OPL rules; a
+    move to blocked or cancelled needs its own `status_reason`). Without a status change a
+    reason amends the one of a blocked or cancelled item."""
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"Unknown OPL fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(item, name, value)
+    if ((status is None or status == item.status) and (status_reason or "").strip()
+            and item.status in opl.NEEDS_REASON):
+        item.status_reason = status_reason.strip()
     if status is not None and status != item.status:
         opl.check_transition(item, status, user=user, role=role, reason=status_reason,
                              verification=item.verification)
@@ -644,10 +693,20 @@ class ImportResult:
     errors: list = field(default_factory=list)  # [(line, column, message)]
 
 
+# The import template's mark for a question not asked of the row's department.
+NOT_ASKED = frozenset({"-", "–", "—", "n/a"})
+
+
+def _cell_empty(value):
+    return value in ("", None) or value.strip().lower() in NOT_ASKED
+
+
 def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY):
     """Responses from a CSV/XLSX file (one row per customer and department; columns
     `customer_code, department, respondent, recommend, comment` and one per question
-    code). All or nothing: any bad row and nothing is saved."""
+    code; "-" marks a question not asked). Rows with no answer at all are skipped, so the
+    downloaded template can be uploaded as filled in. All or nothing: any bad row and
+    nothing is saved; errors are (line, column, message)."""
     from .exports import department_from_text, read_table
 
     result = ImportResult()
@@ -667,6 +726,7 @@ def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY)
                .select_related("customer", "template", "campaign")}
     questions = list(Question.objects.filter(template=campaign.template, is_active=True))
     by_code = {q.code: q for q in questions}
+    codes = {field_name(q): q.code for q in questions}
     plans, seen = [], set()
     for line, row in rows:
         survey = surveys.get(row.get("customer_code", ""))
@@ -678,47 +738,60 @@ def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY)
         if department is None:
             result.errors.append((line, "department", _("Unknown department.")))
             continue
+        asked = {q.pk for q in questions if department in q.departments}
+        answered = {code: value for code, value in row.items()
+                    if code in by_code and not _cell_empty(value)}
+        recommend = _number(row.get("recommend", ""))
+        if (not answered and recommend is None and not row.get("comment")
+                and not row.get("respondent")):
+            continue  # a row of the template that nobody filled in
         if (survey.pk, department) in seen:
             result.errors.append((line, "department", _(
                 "A second row for the same customer and department.")))
             continue
         seen.add((survey.pk, department))
-        asked = {q.pk for q in questions if department in q.departments}
         scores = {}
-        for code, value in row.items():
-            question = by_code.get(code)
-            if question is None or value == "":
-                continue
+        for code, value in answered.items():
+            question = by_code[code]
             if question.pk not in asked:
                 result.errors.append((line, code, _(
                     "This question is not asked of that department.")))
                 continue
             scores[question.pk] = _number(value)
-        recommend = _number(row.get("recommend", ""))
         asked_questions = [q for q in questions if q.pk in asked]
         errors = validate_answers(asked_questions, scores, scale_max=survey.scale_max,
                                   ask_recommend=survey.template.ask_recommend,
                                   recommend=recommend)
-        codes = {f"q_{q.pk}": q.code for q in questions}
         for name, messages in errors.items():
             for message in messages:
                 result.errors.append((line, codes.get(name, name), str(message)))
-        plans.append((survey, department, scores, recommend, row))
+        plans.append((line, survey, department, scores, recommend, row))
     if result.errors:
         return result
     with transaction.atomic():
-        for survey, department, scores, recommend, row in plans:
-            save_response(survey, department, scores=scores, recommend=recommend,
-                          comment=row.get("comment", ""), respondent=row.get("respondent", ""),
-                          source=source, user=user)
+        for line, survey, department, scores, recommend, row in plans:
+            try:
+                save_response(survey, department, scores=scores, recommend=recommend,
+                              comment=row.get("comment", ""),
+                              respondent=row.get("respondent", ""), source=source, user=user)
+            except ValidationError as exc:
+                messages_by_name = (exc.message_dict if hasattr(exc, "error_dict")
+                                    else {"": exc.messages})
+                for name, messages in messages_by_name.items():
+                    for message in messages:
+                        result.errors.append((line, codes.get(name, name), str(message)))
+                continue
             result.saved += 1
+        if result.errors:
+            transaction.set_rollback(True)
+            result.saved = 0
     return result
 
 
 def _number(text):
     """A whole number from a cell ("4", "4.0"), None for an empty cell, else the text
     (which validation then reports)."""
-    if text in ("", None):
+    if _cell_empty(text):
         return None
     try:
         value = float(text)

@@ -307,7 +307,7 @@ def campaign_import(request, pk):
     return page(request, "satisfaction/import.html", {
         "campaign": campaign, "form": form, "errors": errors[:200],
         "error_count": len(errors), "columns": exports.import_headers(questions),
-        "questions": questions})
+        "questions": questions}, status=400 if request.method == "POST" else 200)
 
 
 @survey_required
@@ -399,7 +399,8 @@ def survey_enter(request, pk):
             return redirect("survey_detail", pk=survey.pk)
     return page(request, "satisfaction/enter.html", {
         "survey": survey, "form": form, "department": department,
-        "department_label": Department(department).label, "existing": existing})
+        "department_label": Department(department).label, "existing": existing},
+        status=400 if request.method == "POST" else 200)
 
 
 # --- reports ---------------------------------------------------------------------------

@@ -190,7 +190,7 @@ class ReviewFilter(django_filters.FilterSet):
                                                 queryset=Customer.objects.all())
     user = django_filters.ModelChoiceFilter(field_name="member__user", queryset=tenant_users,
                                             label="Person reviewed")
-    year = django_filters.NumberFilter(method="filter_year")
+    year = django_filters.NumberFilter(method="filter_year", min_value=2000, max_value=2100)
 
     class Meta:
         model = Review

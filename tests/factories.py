@@ -258,6 +258,8 @@ class ImportJobFactory(TenantOwnedFactory):
 
 
 # Each app keeps its own factories next to its tests; the cross-app suites see them all here.
+from jobs.tests.factories import *  # noqa: E402, F403
+from notifications.tests.factories import *  # noqa: E402, F403
 from projects.tests.factories import *  # noqa: E402, F403
 from satisfaction.tests.factories import *  # noqa: E402, F403
 from teams.tests.factories import *  # noqa: E402, F403

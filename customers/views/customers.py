@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import tenant_required
+from dashboards import health
 
 from .. import cadence, selectors, services
 from ..filters import CustomerFilter
@@ -57,7 +58,8 @@ def sort_columns(sort, descending):
 def style_filter_form(form):
     """Compact Bootstrap widgets and readable "all" choices for the list's filter bar."""
     # django-filter puts the empty label in when the choices are set: set both.
-    for name, label in (("tier", _("All tiers")), ("lifecycle_stage", _("All stages"))):
+    for name, label in (("tier", _("All tiers")), ("lifecycle_stage", _("All stages")),
+                        ("health", _("Any health"))):
         field = form.fields[name]
         choices = [choice for choice in field.choices if choice[0] != ""]
         field.empty_label = label
@@ -83,6 +85,10 @@ def customer_list(request):
     sort, descending = selectors.parse_sort(request.GET.get("sort"))
     customers = selectors.customer_list(filterset.qs, sort, descending)
     page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = health.compute(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
+                           tenant=request.tenant)
+    for customer in page_obj:
+        customer.health = found.get(customer.pk)
     filtered = any(request.GET.get(name) not in (None, "", "unknown")
                    for name in filterset.form.fields)
     return page(request, "customers/customer_list.html", {
@@ -119,13 +125,16 @@ def customer_detail(request, pk):
     tenant = request.tenant
     today = tenant.today()
     cadence_rows = cadence.customer_cadence(customer, today)
+    figures = selectors.latest_figures(customer)
     context = {
         "customer": customer,
         "today": today,
         "children": list(selectors.customer_children(customer)),
         "technologies": selectors.choice_labels(customer.technology_roadmap, Technology),
         "pain_points": selectors.choice_labels(customer.pain_points, PainPoint),
-        "figures": selectors.latest_figures(customer),
+        "figures": figures,
+        "figures_chart": selectors.figures_chart(figures),
+        "health": health.explain(customer, tenant=tenant, today=today),
         "why": selectors.tier_explanation(selectors.latest_assessment(customer)),
         "override": selectors.override_in_force(customer, today),
         "history": selectors.tier_history(customer, tenant),

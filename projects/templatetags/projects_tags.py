@@ -2,7 +2,7 @@
 
 from django import template
 
-from projects import rag, selectors
+from projects import rag, selectors, timeline
 
 register = template.Library()
 
@@ -10,7 +10,8 @@ register = template.Library()
 @register.simple_tag
 def customer_programmes(customer, on=None):
     """{"programmes": the customer's programmes with RAG, "worst": the worst colour of the
-    open ones}; a fixed number of queries."""
+    open ones, "chart": their timeline (projects.timeline)}; a fixed number of queries."""
     on, policy = selectors.context_for(customer.tenant, on)
     rows = selectors.customer_programmes(customer, on, policy)
-    return {"programmes": rows, "worst": rag.worst(p.rag for p in rows)}
+    return {"programmes": rows, "worst": rag.worst(p.rag for p in rows),
+            "chart": timeline.portfolio_timeline([p for p in rows if p.is_open], on, width=720)}

@@ -183,7 +183,8 @@ def test_template_page_rejects_sop_before_design_freeze(client, login, tenant):
     assert client.get("/programmes/template/").status_code == 200
     with tenant_context(tenant):
         rows = {r.kind: r for r in MilestoneTemplate.objects.all()}
-    data = {"settings-tolerance_days": 7, "settings-due_soon_days": 14}
+    data = {"settings-tolerance_days": 7, "settings-due_soon_days": 14,
+            "settings-escalation_days": 14}
     for kind, row in rows.items():
         data[f"{kind}-offset_days"] = row.offset_days
         data[f"{kind}-is_active"] = "on"
