@@ -68,3 +68,9 @@ def admin_api_client(bearer_client, admin_membership):
 def fast_password_hasher(settings):
     """Hashing with the production hasher costs ~0.3 s a password; tests need no strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def live_dashboard(settings):
+    """Tests see the dashboard as it is now; the cache has its own test."""
+    settings.DASHBOARD_CACHE_SECONDS = 0

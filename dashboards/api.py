@@ -69,7 +69,8 @@ class DashboardViewSet(viewsets.GenericViewSet):
     @panel_schema(serializers.DashboardSerializer, "Every dashboard panel",
                   "All panels of the executive dashboard in one answer.")
     def list(self, request):
-        return Response(serializers.DashboardSerializer(selectors.dashboard(self.scope())).data)
+        data, _computed_at = selectors.cached_dashboard(self.scope())
+        return Response(serializers.DashboardSerializer(data).data)
 
     @panel_schema(serializers.DashboardTiersSerializer, "Tiers and the Pareto curve",
                   "Customers and window revenue per tier; the cumulative revenue curve with "

@@ -8,12 +8,15 @@ Every function runs a fixed number of queries whatever the tenant's size: groupe
 aggregates in SQL, rules applied in Python over rows fetched in one query.
 """
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -28,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from customers import scoring
@@ -52,6 +55,8 @@ from teams import triangle
 from teams.models import TeamMember, TeamRole, active_on
 
 from . import health
+
+logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 10  # rows of a panel's list (the full list is one click away)
 HEATMAP_ROWS = 20
@@ -549,6 +554,37 @@ PANELS = {
 def dashboard(scope):
     """Every panel of the executive dashboard."""
     return {name: panel(scope) for name, panel in PANELS.items()}
+
+
+def _dashboard_key(scope):
+    filters = sorted((name, str(getattr(value, "pk", value)))
+                     for name, value in scope.filters.items())
+    return (f"kam:t{scope.tenant.pk}:dashboard:{scope.today.isoformat()}:"
+            f"{translation.get_language()}:{filters}")
+
+
+def cached_dashboard(scope, *, refresh=False):
+    """(dashboard(scope), when it was computed). The whole portfolio is computed at most
+    once per DASHBOARD_CACHE_SECONDS for a tenant, day, filter set and language, so
+    executives reloading the page do not each pay for it; `refresh` recomputes. A cache
+    that cannot be reached (Redis down) only costs the recomputation."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    key = _dashboard_key(scope)
+    if seconds > 0 and not refresh:
+        try:
+            hit = cache.get(key)
+        except Exception:  # the page must not fail with the cache
+            logger.warning("Dashboard cache unreachable", exc_info=True)
+            hit = None
+        if hit is not None:
+            return hit
+    result = (dashboard(scope), scope.now)
+    if seconds > 0:
+        try:
+            cache.set(key, result, seconds)
+        except Exception:
+            logger.warning("Dashboard cache unreachable", exc_info=True)
+    return result
 
 
 # --- the account manager's home ------------------------------------------------------------

@@ -34,11 +34,14 @@ def dashboard(request):
                                 request=request)
     style_filter_form(filterset.form)
     scope = selectors.scope_for(request.tenant, filterset)
-    data = selectors.dashboard(scope)
+    data, computed_at = selectors.cached_dashboard(scope, refresh="refresh" in request.GET)
     query = request.GET.urlencode() if scope.filters else ""
+    params = request.GET.copy()
+    params.pop("refresh", None)
+    params["refresh"] = "1"
     return render(request, "dashboards/dashboard.html", {
         "form": filterset.form, "filtered": bool(scope.filters), "data": data,
         "scope": scope, "labels": chart_labels(), "today": scope.today, "query": query,
         "health_parts": [(key, label) for key, (label, _weight) in health.PARTS.items()],
-        "chart_data": data,
+        "chart_data": data, "computed_at": computed_at, "refresh_query": params.urlencode(),
     })

@@ -295,6 +295,10 @@ CACHES = {
     )
 }
 
+# The executive dashboard is computed at most once per this many seconds per tenant,
+# day, filter set and language (0: always live).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "120"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

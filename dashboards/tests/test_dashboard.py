@@ -211,3 +211,41 @@ def test_selectors_run_inside_the_tenant_only(tenant, other_tenant):
     names = {row["customer"]["name"] for row in data["health"]["lowest"]}
     assert names and all(name.startswith("B ") for name in names)
     assert data["opl"]["totals"]["open"] == 6
+
+
+def test_the_dashboard_is_kept_briefly_and_recomputed_on_request(client, tenant, login,
+                                                                 settings):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    login("executive")
+    OplItemFactory(tenant=tenant)
+
+    first = chart_data(client.get(reverse("dashboard")))
+    OplItemFactory(tenant=tenant)
+    kept = chart_data(client.get(reverse("dashboard")))
+    page = client.get(reverse("dashboard") + "?refresh=1")
+    fresh = chart_data(page)
+
+    assert kept["opl"] == first["opl"]
+    assert fresh["opl"] != first["opl"]
+    assert "Figures computed at" in text(page)
+    cache.clear()
+
+
+def test_bench_dashboard_command_measures_a_small_tenant_and_cleans_up(db):
+    import io
+
+    from django.core.management import call_command
+
+    from accounts.models import Tenant
+
+    out = io.StringIO()
+    call_command("bench_dashboard", "--customers", "20", "--quarters", "2", "--milestones",
+                 "30", "--opl", "40", "--repeat", "1", stdout=out)
+
+    text_out = out.getvalue()
+    assert "dashboard page:" in text_out
+    assert "dashboard page, cached:" in text_out
+    assert not Tenant.objects.filter(slug="bench-dashboard").exists()
