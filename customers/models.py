@@ -303,9 +303,13 @@ class ScoringRun(TenantOwnedModel):
 class TierAssessment(TenantOwnedModel):
     """One customer's result in one scoring run, with the breakdown that explains it."""
 
-    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="assessments")
+    # No single-column indexes: the unique (run, customer) and the (customer, run) index
+    # below serve both look-ups, and every index slows the nightly insert of a row per
+    # customer.
+    run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="assessments",
+                            db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
-                                 related_name="assessments")
+                                 related_name="assessments", db_index=False)
     score = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     rank = models.PositiveIntegerField(null=True, blank=True)
     computed_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
@@ -321,7 +325,7 @@ class TierAssessment(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["run", "customer"], name="assessment_unique"),
         ]
-        indexes = [models.Index(fields=["tenant", "customer", "run"])]
+        indexes = [models.Index(fields=["customer", "run"], name="assessment_customer_run")]
         verbose_name = _("tier assessment")
 
     def __str__(self):

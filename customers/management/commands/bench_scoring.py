@@ -245,5 +245,5 @@ class Command(BaseCommand):
         scoring.run_scoring(tenant)
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
         self.stdout.write(out.getvalue())
