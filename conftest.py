@@ -74,3 +74,19 @@ def fast_password_hasher(settings):
 def live_dashboard(settings):
     """Tests see the dashboard as it is now; the cache has its own test."""
     settings.DASHBOARD_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def team_accounts(tenant):
+    """(manager, mine, theirs): a manager on the team of `mine`, and `theirs` staffed by
+    another manager — for the "permissions follow the team" tests of every app."""
+    from teams.tests.factories import TeamMemberFactory
+    from tests.factories import CustomerFactory, MembershipFactory
+
+    manager = MembershipFactory(tenant=tenant, role="manager")
+    colleague = MembershipFactory(tenant=tenant, role="manager")
+    mine = CustomerFactory(tenant=tenant, code="MINE")
+    theirs = CustomerFactory(tenant=tenant, code="THEIRS")
+    TeamMemberFactory(tenant=tenant, team__customer=mine, user=manager.user, role="AR")
+    TeamMemberFactory(tenant=tenant, team__customer=theirs, user=colleague.user, role="AR")
+    return manager, mine, theirs

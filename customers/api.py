@@ -69,11 +69,12 @@ TIER_DECIDERS = services.OVERRIDE_ROLES  # admin and executive
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
-class WriteViewSet(TenantModelViewSet):
-    """Create and update in a transaction; the model's and the services' validation
-    errors, and unique rows saved at the same moment, are 400s rather than 500s."""
+class AccountWriteMixin:
+    """Writes that follow the account's team, for any app's viewsets: create, update and
+    delete check the row's account (teams.permissions.can_edit_account: admins, and
+    managers on its team) and save in a transaction; the model's and the services'
+    validation errors, and unique rows saved at the same moment, are 400s, not 500s."""
 
-    write_roles = CUSTOMER_WRITERS
     # Where a row's account is found (a path of attributes from the row), so writes
     # follow the team: admins, and managers on the account's team. None: not an account row.
     account_path = ("customer",)
@@ -113,6 +114,10 @@ class WriteViewSet(TenantModelViewSet):
             raise DRFValidationError({NON_FIELD: [_(
                 "Another change to the same data was saved at the same time; try again.")]}
             ) from None
+
+
+class WriteViewSet(AccountWriteMixin, TenantModelViewSet):
+    write_roles = CUSTOMER_WRITERS
 
 
 class BulkJSONParser(parsers.BaseParser):

@@ -1,14 +1,13 @@
 """The programmes REST API (`/api/v1/programmes`, `milestones`, `risks`, `ppap-elements`).
 
-Admins and account managers write; a member may update the milestones they own (dates,
-status, progress); every role reads. RAG fields are judged on `?as_of=YYYY-MM-DD`
-(default: today in the tenant's time zone).
+Admins, and account managers on the account's team, write; a member may update the
+milestones they own (dates, status, progress); every role reads. RAG fields are judged
+on `?as_of=YYYY-MM-DD` (default: today in the tenant's time zone).
 """
 
 from datetime import date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -25,8 +24,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.models import Role
+from customers.api import AccountWriteMixin
 from customers.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
+from teams.permissions import editable_customer_ids
 
 from . import selectors, services
 from .filters import MilestoneFilter, PpapElementFilter, ProgrammeFilter, RiskFilter
@@ -67,30 +68,9 @@ class JudgingMixin:
         return context
 
 
-class WriteMixin:
-    """Saves in a transaction; model and service validation errors are 400s."""
-
-    def perform_create(self, serializer):
-        self.save(serializer, tenant=self.request.tenant)
-
-    def perform_update(self, serializer):
-        self.save(serializer)
-
-    def save(self, serializer, **kwargs):
-        try:
-            with transaction.atomic():
-                serializer.save(**kwargs)
-        except DjangoValidationError as exc:
-            raise DRFValidationError(drf_errors(exc)) from None
-        except IntegrityError:
-            raise DRFValidationError({NON_FIELD: [_(
-                "Another change to the same data was saved at the same time; try again.")]}
-            ) from None
-
-
 @extend_schema_view(list=extend_schema(parameters=[AS_OF]),
                     retrieve=extend_schema(parameters=[AS_OF]))
-class ProgrammeViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
+class ProgrammeViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
     """APQP programmes with their RAG (the worst colour of their open milestones).
     Creating one generates its milestones from the workspace's template and its 18 PPAP
     elements."""
@@ -118,6 +98,7 @@ class ProgrammeViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
         return Response(serializer.data)
 
     def perform_destroy(self, instance):
+        self.check_account(instance)
         if instance.milestones.filter(status=MilestoneStatus.DONE).exists():
             raise DRFValidationError({NON_FIELD: [_(
                 "This programme has done milestones: set its stage to closed or lost "
@@ -127,7 +108,7 @@ class ProgrammeViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
 
 @extend_schema_view(list=extend_schema(parameters=[AS_OF]),
                     retrieve=extend_schema(parameters=[AS_OF]))
-class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
+class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
     """Milestones with their RAG. Every change of a date, the status, progress or PSW
     disposition is kept: `GET milestones/{id}/history/`. Moving `planned_date` (the
     customer's date) needs a `reason`. Members may update the milestones they own."""
@@ -139,9 +120,16 @@ class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
                        "created_at"]
     ordering = ["planned_date", "id"]
     write_roles = MILESTONE_WRITERS
+    account_path = ("programme", "customer")
 
     def get_queryset(self):
-        return Milestone.objects.select_related("programme", "owner", "tenant")
+        return Milestone.objects.select_related("programme__customer", "owner", "tenant")
+
+    def check_account(self, obj):
+        # Members change only the milestones they own, whatever the account
+        # (_members_limits); everyone else follows the account's team.
+        if self.request.role != Role.MEMBER:
+            super().check_account(obj)
 
     def _members_limits(self, milestone=None):
         if self.request.role != Role.MEMBER:
@@ -151,10 +139,13 @@ class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
 
     def perform_create(self, serializer):
         self._members_limits()
+        self.check_account(serializer.validated_data)
         self.save(serializer)
 
     def perform_update(self, serializer):
         self._members_limits(serializer.instance)
+        self.check_account(serializer.instance)
+        self.check_account(serializer.validated_data)
         if (self.request.role == Role.MEMBER and "owner" in serializer.validated_data
                 and serializer.validated_data["owner"] != serializer.instance.owner):
             raise PermissionDenied(_("Members cannot hand a milestone to someone else."))
@@ -162,6 +153,7 @@ class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
 
     def perform_destroy(self, instance):
         self._members_limits()
+        self.check_account(instance)
         try:
             services.remove_milestone(instance)
         except DjangoValidationError as exc:
@@ -195,10 +187,18 @@ class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
         data = RedateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         items = data.validated_data["items"]
-        milestones = Milestone.objects.select_related("programme", "tenant").in_bulk(
+        milestones = Milestone.objects.select_related("programme__customer", "tenant").in_bulk(
             [item["id"] for item in items])
-        missing = [{} if item["id"] in milestones else {"id": [_("No such milestone.")]}
-                   for item in items]
+        editable = editable_customer_ids(request.tenant, request.user, request.role)
+        missing = [
+            {"id": [_("No such milestone.")]} if item["id"] not in milestones
+            else {"id": [_("Only the team of %(customer)s and administrators re-date its "
+                           "milestones.") % {"customer": milestones[item["id"]]
+                                             .programme.customer.name}]}
+            if editable is not None
+            and milestones[item["id"]].programme.customer_id not in editable
+            else {}
+            for item in items]
         if any(missing):
             return Response({"items": missing}, status=status.HTTP_400_BAD_REQUEST)
         seen, rows = set(), []
@@ -221,7 +221,7 @@ class MilestoneViewSet(JudgingMixin, WriteMixin, TenantModelViewSet):
         return Response({"changed": changed})
 
 
-class RiskViewSet(WriteMixin, TenantModelViewSet):
+class RiskViewSet(AccountWriteMixin, TenantModelViewSet):
     """Programme risks: probability × impact (1–5 each) = score."""
 
     serializer_class = RiskSerializer
@@ -230,12 +230,13 @@ class RiskViewSet(WriteMixin, TenantModelViewSet):
     ordering_fields = ["score", "due_date", "created_at", "status"]
     ordering = ["-score", "due_date", "id"]
     write_roles = WRITERS
+    account_path = ("programme", "customer")
 
     def get_queryset(self):
         return Risk.objects.select_related("programme", "owner")
 
 
-class PpapElementViewSet(WriteMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class PpapElementViewSet(AccountWriteMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                          mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """The 18 PPAP elements of each programme (made with the programme). `requirement`
     follows the programme's `ppap_level` (AIAG table): submit, retain or on request."""
@@ -245,6 +246,7 @@ class PpapElementViewSet(WriteMixin, mixins.ListModelMixin, mixins.RetrieveModel
     ordering_fields = ["element", "status", "updated_at"]
     ordering = ["programme_id", "element", "id"]
     write_roles = WRITERS
+    account_path = ("programme", "customer")
 
     def get_queryset(self):
         return PpapElement.objects.select_related("programme", "owner")

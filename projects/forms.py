@@ -39,9 +39,14 @@ class ProgrammeForm(forms.ModelForm):
                           "the workspace's template."),
         }
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, tenant, customers=None, **kwargs):
+        """`customers`: the accounts the user may put a programme on (default: all)."""
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.order_by("name")
+        self.fields["customer"].queryset = (customers if customers is not None
+                                            else Customer.objects).order_by("name")
+        self.fields["customer"].error_messages["invalid_choice"] = _(
+            "Choose one of your accounts: programmes are edited by the account's team and "
+            "administrators.")
         self.fields["project_manager"].queryset = tenant_members(
             tenant, include=self.instance.project_manager_id)
         if self.instance.pk:

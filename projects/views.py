@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import tenant_required
+from teams.permissions import can_edit_account, editable_customers
 
 from . import selectors, services, timeline
 from .filters import PROGRAMME_RAG_CHOICES, ProgrammeFilter
@@ -29,6 +30,8 @@ from .forms import (
 )
 from .models import Milestone, MilestoneKind, Risk
 
+# Roles that may edit programmes at all; for one programme, managers only edit those of
+# the accounts whose team they are on (teams.permissions.can_edit_account).
 EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 PAGE_SIZE = 25
@@ -54,14 +57,29 @@ def get_programme(pk):
     return get_object_or_404(selectors.programmes(), pk=pk)
 
 
+def get_editable_programme(request, pk):
+    """The programme for an edit page: 404 if not the tenant's, 403 unless the user may
+    edit its account (admins, and managers on the account's team)."""
+    programme = get_programme(pk)
+    if not can_edit_account(request, None, programme.customer):
+        raise PermissionDenied(_("Only the account's team and administrators edit its "
+                                 "programmes."))
+    return programme
+
+
 def get_milestone(programme_pk, pk):
-    return get_object_or_404(Milestone.objects.select_related("programme", "tenant"),
+    return get_object_or_404(Milestone.objects.select_related("programme__customer", "tenant"),
                              pk=pk, programme_id=programme_pk)
 
 
-def can_edit_milestone(request, milestone):
-    return request.role in EDIT_ROLES or (
-        request.role == Role.MEMBER and milestone.owner_id == request.user.pk)
+def can_edit_milestone(request, milestone, account_editable=None):
+    """The account's team and admins edit every milestone; a member the ones they own.
+    `account_editable`: can_edit_account for the milestone's programme, when known."""
+    if request.role == Role.MEMBER:
+        return milestone.owner_id == request.user.pk
+    if account_editable is None:
+        account_editable = can_edit_account(request, None, milestone.programme.customer)
+    return account_editable
 
 
 def style_filters(form):
@@ -133,6 +151,7 @@ def portfolio(request):
 @edit_required
 def programme_create(request):
     form = ProgrammeForm(request.POST or None, tenant=request.tenant,
+                         customers=editable_customers(request, None),
                          initial={"project_manager": request.user.pk,
                                   "customer": request.GET.get("customer")})
     if request.method == "POST" and form.is_valid():
@@ -151,8 +170,9 @@ def programme_create(request):
 
 @edit_required
 def programme_edit(request, pk):
-    programme = get_programme(pk)
-    form = ProgrammeForm(request.POST or None, instance=programme, tenant=request.tenant)
+    programme = get_editable_programme(request, pk)
+    form = ProgrammeForm(request.POST or None, instance=programme, tenant=request.tenant,
+                         customers=editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -176,10 +196,12 @@ def programme_detail(request, pk):
     colour, worst = selectors.programme_rag_of(milestones, programme)
     risks = selectors.programme_risks(programme)
     elements = selectors.ppap_elements(programme)
+    account_editable = can_edit_account(request, None, programme.customer)
     for milestone in milestones:
-        milestone.editable = can_edit_milestone(request, milestone)
+        milestone.editable = can_edit_milestone(request, milestone, account_editable)
     return page(request, "projects/programme_detail.html", {
-        "programme": programme, "on": on, "policy": policy, "milestones": milestones,
+        "can_edit": account_editable, "programme": programme, "on": on, "policy": policy,
+        "milestones": milestones,
         "rag": colour, "worst": worst, "chart": timeline.programme_timeline(milestones, on),
         "risks": risks, "matrix": selectors.risk_matrix(risks),
         "elements": elements, "ppap": selectors.ppap_summary(elements),
@@ -193,7 +215,7 @@ def programme_detail(request, pk):
 
 @edit_required
 def milestone_add(request, programme_pk):
-    programme = get_programme(programme_pk)
+    programme = get_editable_programme(request, programme_pk)
     form = MilestoneForm(request.POST or None, tenant=request.tenant,
                          instance=Milestone(programme=programme, tenant=request.tenant))
     if request.method == "POST" and form.is_valid():
@@ -216,9 +238,10 @@ def milestone_edit(request, programme_pk, pk):
     form = None
     if can_edit_milestone(request, milestone):
         form = MilestoneForm(request.POST or None, instance=milestone, tenant=request.tenant,
-                             owner_only=request.role not in EDIT_ROLES)
+                             owner_only=request.role == Role.MEMBER)
     elif request.method == "POST":
-        raise PermissionDenied(_("You may change only the milestones you own."))
+        raise PermissionDenied(_("Only the account's team, administrators and the "
+                                 "milestone's owner change it."))
     if form is not None and request.method == "POST" and form.is_valid():
         try:
             changes = services.update_milestone(
@@ -242,6 +265,7 @@ def milestone_edit(request, programme_pk, pk):
 @edit_required
 @require_POST
 def milestone_delete(request, programme_pk, pk):
+    get_editable_programme(request, programme_pk)
     milestone = get_milestone(programme_pk, pk)
     try:
         services.remove_milestone(milestone)
@@ -256,7 +280,7 @@ def milestone_delete(request, programme_pk, pk):
 @edit_required
 def milestone_redate(request, programme_pk):
     """Re-date many milestones of a programme at once: all saved, or none."""
-    programme = get_programme(programme_pk)
+    programme = get_editable_programme(request, programme_pk)
     milestones = list(programme.milestones.select_related("tenant", "programme")
                       .exclude(status="done").order_by("planned_date", "id"))
     form = RedateForm(request.POST or None, milestones=milestones)
@@ -291,15 +315,15 @@ def milestone_redate(request, programme_pk):
 
 @edit_required
 def risk_add(request, programme_pk):
-    programme = get_programme(programme_pk)
+    programme = get_editable_programme(request, programme_pk)
     return _risk_form(request, programme, Risk(programme=programme, tenant=request.tenant))
 
 
 @edit_required
 def risk_edit(request, programme_pk, pk):
-    risk = get_object_or_404(Risk.objects.select_related("programme"), pk=pk,
-                             programme_id=programme_pk)
-    return _risk_form(request, risk.programme, risk)
+    programme = get_editable_programme(request, programme_pk)
+    risk = get_object_or_404(Risk, pk=pk, programme=programme)
+    return _risk_form(request, programme, risk)
 
 
 def _risk_form(request, programme, risk):
@@ -318,7 +342,7 @@ def _risk_form(request, programme, risk):
 
 @edit_required
 def ppap_edit(request, programme_pk):
-    programme = get_programme(programme_pk)
+    programme = get_editable_programme(request, programme_pk)
     elements = selectors.ppap_elements(programme)
     data = request.POST or None
     level_form = PpapLevelForm(data, instance=programme, prefix="level")

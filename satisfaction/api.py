@@ -367,6 +367,9 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         if status_ != OplItem.Status.OPEN:
             raise DRFValidationError({"status": [_("A new item starts open.")]})
         data.pop("status_reason", None)
+        if not opl.can_create_for(request.user, request.role, data.get("customer")):
+            raise PermissionDenied(_("Only the account's team and administrators open its "
+                                     "OPL items."))
         try:
             item = services.create_item(request.tenant, user=request.user, **data)
         except DjangoValidationError as exc:
@@ -385,6 +388,10 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         changed = {k: v for k, v in data.items() if getattr(item, k) != v}
         if changed and not opl.can_edit(item, request.user, request.role):
             raise PermissionDenied(_("You may only verify this item."))
+        if "customer" in changed and not opl.can_create_for(request.user, request.role,
+                                                            changed["customer"]):
+            raise PermissionDenied(_("Only the account's team and administrators open its "
+                                     "OPL items."))
         try:
             with transaction.atomic():
                 services.update_item(
@@ -429,7 +436,7 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 class OplProposalViewSet(viewsets.ReadOnlyModelViewSet):
     """OPL items proposed by low survey answers (≤ 60 % of the scale)."""
 
-    queryset = OplProposal.objects.select_related("answer")
+    queryset = OplProposal.objects.select_related("answer", "customer")
     serializer_class = OplProposalSerializer
     filterset_class = OplProposalFilter
     ordering_fields = ["created_at"]
@@ -440,9 +447,16 @@ class OplProposalViewSet(viewsets.ReadOnlyModelViewSet):
                    summary="Accept: open the proposed item",
                    description="Opens an OPL item pre-filled from the answer (owner and "
                    "accountable KAM: the customer's owner; due by priority).")
+    def get_decidable_object(self):
+        proposal = self.get_object()
+        if not opl.can_create_for(self.request.user, self.request.role, proposal.customer):
+            raise PermissionDenied(_("Only the account's team and administrators decide its "
+                                     "proposals."))
+        return proposal
+
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        proposal = self.get_object()
+        proposal = self.get_decidable_object()
         fields = services.proposal_defaults(proposal, request.tenant.today())
         try:
             item = services.accept_proposal(proposal, user=request.user, **fields)
@@ -457,7 +471,7 @@ class OplProposalViewSet(viewsets.ReadOnlyModelViewSet):
                    summary="Dismiss the proposal")
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
-        proposal = self.get_object()
+        proposal = self.get_decidable_object()
         try:
             services.dismiss_proposal(proposal, user=request.user)
         except DjangoValidationError as exc:

@@ -151,9 +151,17 @@ class OplItemForm(forms.ModelForm):
                    "action": forms.Textarea(attrs={"rows": 2}),
                    "verification": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, tenant, customers=None, **kwargs):
+        """`customers`: the accounts the user may open items on (default: all); an item's
+        own customer stays a choice."""
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.order_by("name")
+        choices = customers if customers is not None else Customer.objects.all()
+        if self.instance.customer_id:
+            choices = choices | Customer.objects.filter(pk=self.instance.customer_id)
+        self.fields["customer"].queryset = choices.order_by("name")
+        self.fields["customer"].error_messages["invalid_choice"] = _(
+            "Choose one of your accounts: OPL items are opened by the account's team and "
+            "administrators.")
         for name in ("owner", "accountable"):
             self.fields[name].queryset = tenant_members(
                 tenant, include=getattr(self.instance, f"{name}_id", None))

@@ -4,6 +4,7 @@ which survey answers propose an item. Views, the API, jobs and the seed call the
 - Flow: open → in_progress → done → verified. `blocked` and `cancelled` need a reason;
   a blocked item goes back to open or in progress; a done item whose verification fails
   goes back to in progress; a cancelled item may be reopened. Verified is final.
+- Edit: admins; account managers on the account's team; whoever owns or answers for it.
 - Verify: the item's accountable KAM, or an executive or admin, with a verification note.
 - Stale: an open, in-progress or blocked item with no progress update for 14 days.
 - Overdue: past its due date (in the tenant's time zone) and not done, verified or
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from teams.permissions import can_edit_account
 
 from .models import OplItem
 
@@ -42,7 +44,6 @@ TRANSITIONS = {
     Status.CANCELLED: {Status.OPEN},
 }
 
-EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 VERIFY_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
 CREATE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 
@@ -50,14 +51,24 @@ CREATE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 # --- who may do what -------------------------------------------------------------------
 
 def can_create(role):
+    """Whether the role opens OPL items at all (for one customer: `can_create_for`)."""
     return role in CREATE_ROLES
 
 
+def can_create_for(user, role, customer):
+    """Admins open items on every account; account managers on the accounts whose team
+    they are on."""
+    return role in CREATE_ROLES and can_edit_account(user, role, customer)
+
+
 def can_edit(item, user, role):
-    """Admins and account managers edit any item; members the items they own or answer for."""
-    if role in EDIT_ROLES:
+    """Admins edit every item; account managers the items of the accounts whose team they
+    are on; members and managers the items they own or answer for."""
+    if role == Role.ADMIN:
         return True
-    return role == Role.MEMBER and user.pk in {item.owner_id, item.accountable_id}
+    if role in (Role.MANAGER, Role.MEMBER) and user.pk in {item.owner_id, item.accountable_id}:
+        return True
+    return role == Role.MANAGER and can_edit_account(user, role, item.customer)
 
 
 def can_verify(item, user, role):

@@ -5,7 +5,7 @@ tenant-scoped managers, so another tenant's id is 404.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import tenant_required
 from customers.models import Customer, Department
+from teams.permissions import editable_customer_ids, editable_customers
 
 from . import exports, opl, selectors, services
 from .forms import (
@@ -469,12 +470,14 @@ def opl_mine(request):
 @tenant_required(opl.CREATE_ROLES)
 def opl_create(request):
     initial = {"due_date": request.tenant.today() + timezone.timedelta(days=opl.DEFAULT_DUE_DAYS)}
+    customers = editable_customers(request, None)
     customer_id = request.GET.get("customer")
     if customer_id and customer_id.isdigit():
-        customer = Customer.objects.filter(pk=customer_id).first()
+        customer = customers.filter(pk=customer_id).first()
         if customer is not None:
             initial.update(customer=customer, accountable=customer.owner, owner=customer.owner)
-    form = OplItemForm(request.POST or None, tenant=request.tenant, initial=initial)
+    form = OplItemForm(request.POST or None, tenant=request.tenant, initial=initial,
+                       customers=customers)
     if request.method == "POST" and form.is_valid():
         try:
             item = services.create_item(request.tenant, user=request.user, **form.cleaned_data)
@@ -511,7 +514,8 @@ def opl_edit(request, pk):
     if not opl.can_edit(item, request.user, request.role):
         messages.error(request, _("You may not edit this item."))
         return redirect("opl_detail", pk=item.pk)
-    form = OplItemForm(request.POST or None, instance=item, tenant=request.tenant)
+    form = OplItemForm(request.POST or None, instance=item, tenant=request.tenant,
+                       customers=editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
@@ -561,18 +565,33 @@ def opl_update(request, pk):
 def proposal_list(request):
     proposals = Paginator(selectors.pending_proposals(), PAGE_SIZE).get_page(
         request.GET.get("page"))
+    if opl.can_create(request.role):
+        editable = editable_customer_ids(request.tenant, request.user, request.role)
+        for proposal in proposals:
+            proposal.decidable = editable is None or proposal.customer_id in editable
     return page(request, "satisfaction/proposal_list.html", {"page": proposals})
+
+
+def _get_decidable_proposal(request, pk, queryset=OplProposal.objects):
+    """A proposal the user may accept or dismiss: 404 if not the tenant's, 403 unless
+    they may open items on its account."""
+    proposal = get_object_or_404(queryset, pk=pk)
+    if not opl.can_create_for(request.user, request.role, proposal.customer):
+        raise PermissionDenied(_("Only the account's team and administrators decide its "
+                                 "proposals."))
+    return proposal
 
 
 @tenant_required(opl.CREATE_ROLES)
 def proposal_accept(request, pk):
-    proposal = get_object_or_404(OplProposal.objects.select_related(
-        "customer", "answer"), pk=pk)
+    proposal = _get_decidable_proposal(
+        request, pk, OplProposal.objects.select_related("customer", "answer"))
     if proposal.status != OplProposal.Status.PENDING:
         messages.info(request, _("This proposal has already been decided."))
         return redirect("opl_proposals")
     form = OplItemForm(request.POST or None, tenant=request.tenant,
-                       initial=services.proposal_defaults(proposal, request.tenant.today()))
+                       initial=services.proposal_defaults(proposal, request.tenant.today()),
+                       customers=editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         try:
             item = services.accept_proposal(proposal, user=request.user, **form.cleaned_data)
@@ -589,7 +608,8 @@ def proposal_accept(request, pk):
 @tenant_required(opl.CREATE_ROLES)
 @require_POST
 def proposal_dismiss(request, pk):
-    proposal = get_object_or_404(OplProposal, pk=pk)
+    proposal = _get_decidable_proposal(request, pk, OplProposal.objects.select_related(
+        "customer"))
     try:
         services.dismiss_proposal(proposal, user=request.user)
     except ValidationError as exc:

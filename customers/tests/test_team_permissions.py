@@ -3,25 +3,10 @@ reads the others, in the browser and the API alike; admins edit every account.""
 
 import json
 
-import pytest
 from django.urls import reverse
 
 from customers.models import Contact, Customer, PeriodFigure
 from kam.tenancy import tenant_context
-from teams.tests.factories import TeamMemberFactory
-from tests.factories import CustomerFactory, MembershipFactory
-
-
-@pytest.fixture
-def accounts(tenant):
-    """A manager on the team of `mine`, and `theirs` staffed by someone else."""
-    manager = MembershipFactory(tenant=tenant, role="manager")
-    colleague = MembershipFactory(tenant=tenant, role="manager")
-    mine = CustomerFactory(tenant=tenant, code="MINE")
-    theirs = CustomerFactory(tenant=tenant, code="THEIRS")
-    TeamMemberFactory(tenant=tenant, team__customer=mine, user=manager.user, role="AR")
-    TeamMemberFactory(tenant=tenant, team__customer=theirs, user=colleague.user, role="AR")
-    return manager, mine, theirs
 
 
 def contact_form(name):
@@ -30,8 +15,8 @@ def contact_form(name):
             "is_active": "on"}
 
 
-def test_a_manager_edits_their_own_account_in_the_browser(client, tenant, accounts):
-    manager, mine, _theirs = accounts
+def test_a_manager_edits_their_own_account_in_the_browser(client, tenant, team_accounts):
+    manager, mine, _theirs = team_accounts
     client.force_login(manager.user)
 
     page = client.get(reverse("customer_detail", args=[mine.pk]))
@@ -44,8 +29,8 @@ def test_a_manager_edits_their_own_account_in_the_browser(client, tenant, accoun
 
 
 def test_a_manager_reads_but_cannot_edit_another_teams_account_in_the_browser(
-        client, tenant, accounts):
-    manager, _mine, theirs = accounts
+        client, tenant, team_accounts):
+    manager, _mine, theirs = team_accounts
     client.force_login(manager.user)
 
     page = client.get(reverse("customer_detail", args=[theirs.pk]))
@@ -60,16 +45,17 @@ def test_a_manager_reads_but_cannot_edit_another_teams_account_in_the_browser(
         assert not Contact.objects.filter(customer=theirs).exists()
 
 
-def test_an_admin_edits_every_account(admin_client, tenant, accounts):
-    _manager, _mine, theirs = accounts
+def test_an_admin_edits_every_account(admin_client, tenant, team_accounts):
+    _manager, _mine, theirs = team_accounts
 
     response = admin_client.post(reverse("contact_add", args=[theirs.pk]), contact_form("Zhao"))
 
     assert response.status_code == 302
 
 
-def test_the_api_lets_a_manager_write_only_their_own_accounts(bearer_client, tenant, accounts):
-    manager, mine, theirs = accounts
+def test_the_api_lets_a_manager_write_only_their_own_accounts(
+        bearer_client, tenant, team_accounts):
+    manager, mine, theirs = team_accounts
     api = bearer_client(manager)
 
     own = api.patch(f"/api/v1/customers/{mine.pk}/", {"city": "Wuhan"},
@@ -91,8 +77,8 @@ def test_the_api_lets_a_manager_write_only_their_own_accounts(bearer_client, ten
 
 
 def test_bulk_figures_name_the_rows_of_accounts_not_on_the_managers_teams(
-        bearer_client, tenant, accounts):
-    manager, _mine, _theirs = accounts
+        bearer_client, tenant, team_accounts):
+    manager, _mine, _theirs = team_accounts
     rows = [{"customer_code": "MINE", "period": "2026Q1", "revenue": "100"},
             {"customer_code": "THEIRS", "period": "2026Q1", "revenue": "100"}]
 

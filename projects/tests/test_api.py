@@ -50,7 +50,7 @@ def create(client, tenant, **extra):
 
 
 def test_create_programme_generates_milestones(tenant, api):
-    client = api("manager")
+    client = api("admin")
     response = create(client, tenant)
     assert response.status_code == 201, response.content
     body = response.json()
@@ -130,7 +130,7 @@ def test_rag_and_filters(tenant, api):
 
 
 def test_milestone_history_and_reason(tenant, api):
-    client = api("manager")
+    client = api("admin")
     milestone = MilestoneFactory(tenant=tenant, planned_date=date(2026, 9, 1))
     url = f"{API}/milestones/{milestone.pk}/"
     response = patch(client, url, {"planned_date": "2026-09-20"})
@@ -186,7 +186,7 @@ def test_remove_milestone_not_once_done(tenant, api):
 
 
 def test_bulk_redate_is_atomic(tenant, api):
-    client = api("manager")
+    client = api("admin")
     programme = ProgrammeFactory(tenant=tenant, nomination_date=date(2025, 3, 1))
     a = MilestoneFactory(tenant=tenant, programme=programme, planned_date=date(2026, 9, 1))
     b = MilestoneFactory(tenant=tenant, programme=programme, planned_date=date(2026, 10, 1))

@@ -104,7 +104,7 @@ def test_detail_page(client, login, tenant, programme):
 
 def test_milestone_edit_needs_reason_for_a_new_customer_date(client, login, tenant,
                                                              programme):
-    user = login("manager")
+    user = login("admin")
     with tenant_context(tenant):
         milestone = programme.milestones.get(kind="t1")
     url = f"/programmes/{programme.pk}/milestones/{milestone.pk}/"
@@ -138,7 +138,7 @@ def test_member_edits_only_own_milestones(client, login, tenant, programme):
 
 
 def test_bulk_redate_page_is_all_or_nothing(client, login, tenant, programme):
-    login("manager")
+    login("admin")
     with tenant_context(tenant):
         milestones = list(programme.milestones.exclude(status="done")
                           .order_by("planned_date", "id"))
@@ -163,7 +163,7 @@ def test_bulk_redate_page_is_all_or_nothing(client, login, tenant, programme):
 
 
 def test_create_programme_page(client, login, tenant):
-    user = login("manager")
+    user = login("admin")
     customer = CustomerFactory(tenant=tenant)
     response = client.post("/programmes/new/", {
         "customer": customer.pk, "code": "N-1", "name": "Console", "stage": "rfq",
@@ -199,7 +199,7 @@ def test_template_page_rejects_sop_before_design_freeze(client, login, tenant):
 
 
 def test_risk_and_ppap_pages(client, login, tenant, programme):
-    login("manager")
+    login("admin")
     response = client.post(f"/programmes/{programme.pk}/risks/new/", {
         "title": "Resin price", "category": "commercial", "probability": 2, "impact": 3,
         "status": "open"})

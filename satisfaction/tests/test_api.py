@@ -6,6 +6,7 @@ from django.utils import timezone
 from kam.tenancy import tenant_context
 from satisfaction import services
 from satisfaction.models import Campaign, OplItem, Response
+from teams.tests.factories import TeamMemberFactory
 from tests.factories import (
     AnswerFactory,
     CustomerFactory,
@@ -105,6 +106,9 @@ def test_opl_updates_and_verification_rules(bearer_client, tenant):
     other_manager = MembershipFactory(tenant=tenant, role="manager")
     item = OplItemFactory(tenant=tenant, accountable=kam.user)
     OplUpdateFactory(tenant=tenant, item=item)
+    # On the account's team, so they may update the item, but not its accountable KAM.
+    TeamMemberFactory(tenant=tenant, team__customer=item.customer, user=other_manager.user,
+                      role="SR")
     api = bearer_client(other_manager)
     url = f"/api/v1/opl-items/{item.pk}/updates/"
     assert api.get(url).json()["count"] == 1

@@ -4,6 +4,7 @@ from django.urls import reverse
 from kam.tenancy import tenant_context
 from satisfaction import services
 from satisfaction.models import OplItem, OplProposal, Survey
+from teams.tests.factories import TeamMemberFactory
 from tests.factories import OplItemFactory
 
 
@@ -84,6 +85,8 @@ def test_verify_in_the_browser_by_a_non_kam_is_a_field_error(survey_setup, admin
     tenant = survey_setup["tenant"]
     manager = MembershipFactory(tenant=tenant, role="manager").user
     item = OplItemFactory(tenant=tenant, status="done", verification="Checked")
+    # On the account's team, so they may update the item, but not its accountable KAM.
+    TeamMemberFactory(tenant=tenant, team__customer=item.customer, user=manager, role="SR")
     client.force_login(manager)
     response = client.post(reverse("opl_update", args=[item.pk]), {
         "note": "Looks fine", "progress": 100, "status": "verified"})

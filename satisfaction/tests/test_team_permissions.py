@@ -1,0 +1,104 @@
+"""The OPL follows the account's team: a manager opens, edits and updates the items of
+the accounts whose team they are on (and any item they own or answer for), decides
+their proposals, and reads the rest — in the browser and the API alike."""
+
+import json
+
+from django.urls import reverse
+
+from kam.tenancy import tenant_context
+from satisfaction.models import OplItem, OplProposal, OplUpdate
+
+from .factories import OplItemFactory, OplProposalFactory
+
+API = "/api/v1"
+
+
+def item_form(customer, title):
+    return {"customer": customer.pk, "source": "meeting", "title": title,
+            "department": "quality", "priority": "medium", "due_date": "2027-01-15"}
+
+
+def test_a_manager_opens_and_updates_items_of_their_own_account(client, tenant,
+                                                                 team_accounts):
+    manager, mine, _theirs = team_accounts
+    item = OplItemFactory(tenant=tenant, customer=mine)
+    client.force_login(manager.user)
+
+    created = client.post(reverse("opl_create"), item_form(mine, "Door gap"))
+    updated = client.post(reverse("opl_update", args=[item.pk]),
+                          {"note": "Containment", "progress": 20, "status": "in_progress"})
+
+    assert created.status_code == 302 and updated.status_code == 302
+    with tenant_context(tenant):
+        assert OplItem.objects.filter(customer=mine, title="Door gap").exists()
+        assert OplItem.objects.get(pk=item.pk).status == "in_progress"
+
+
+def test_a_manager_reads_but_cannot_change_another_teams_items(client, tenant, team_accounts):
+    manager, _mine, theirs = team_accounts
+    item = OplItemFactory(tenant=tenant, customer=theirs, title="Their point")
+    proposal = OplProposalFactory(tenant=tenant, answer__response__survey__customer=theirs)
+    client.force_login(manager.user)
+
+    detail = client.get(reverse("opl_detail", args=[item.pk]))
+    created = client.post(reverse("opl_create"), item_form(theirs, "Not mine"))
+    client.post(reverse("opl_edit", args=[item.pk]), {**item_form(theirs, "Renamed")})
+    client.post(reverse("opl_update", args=[item.pk]), {"note": "x", "progress": 50})
+    accept = client.get(reverse("opl_proposal_accept", args=[proposal.pk]))
+    dismiss = client.post(reverse("opl_proposal_dismiss", args=[proposal.pk]))
+
+    assert detail.status_code == 200 and "Their point" in detail.content.decode()
+    assert reverse("opl_edit", args=[item.pk]) not in detail.content.decode()
+    assert "Choose one of your accounts" in str(created.context["form"].errors["customer"])
+    assert accept.status_code == 403 and dismiss.status_code == 403
+    with tenant_context(tenant):
+        assert not OplItem.objects.filter(title="Not mine").exists()
+        assert OplItem.objects.get(pk=item.pk).title == "Their point"
+        assert not OplUpdate.objects.filter(item=item, note="x").exists()
+        assert OplProposal.objects.get(pk=proposal.pk).status == "pending"
+
+
+def test_a_manager_updates_an_item_they_own_on_another_teams_account(
+        client, tenant, team_accounts):
+    manager, _mine, theirs = team_accounts
+    item = OplItemFactory(tenant=tenant, customer=theirs, owner=manager.user)
+    client.force_login(manager.user)
+
+    response = client.post(reverse("opl_update", args=[item.pk]),
+                           {"note": "Fixed at the plant", "progress": 60,
+                            "status": "in_progress"})
+
+    assert response.status_code == 302
+    with tenant_context(tenant):
+        assert OplItem.objects.get(pk=item.pk).progress == 60
+
+
+def test_the_api_lets_a_manager_write_only_their_own_accounts_items(
+        bearer_client, tenant, team_accounts):
+    manager, mine, theirs = team_accounts
+    own = OplItemFactory(tenant=tenant, customer=mine)
+    other = OplItemFactory(tenant=tenant, customer=theirs)
+    proposal = OplProposalFactory(tenant=tenant, answer__response__survey__customer=theirs)
+    api = bearer_client(manager)
+
+    def send(method, url, data=None):
+        return getattr(api, method)(url, json.dumps(data or {}),
+                                    content_type="application/json")
+
+    assert send("patch", f"{API}/opl-items/{own.pk}/", {"title": "Seat squeak"}).status_code \
+        == 200
+    assert {
+        "create": send("post", f"{API}/opl-items/", {"customer": theirs.pk,
+                                                     "title": "X"}).status_code,
+        "edit": send("patch", f"{API}/opl-items/{other.pk}/", {"title": "X"}).status_code,
+        "move": send("patch", f"{API}/opl-items/{own.pk}/",
+                     {"customer": theirs.pk}).status_code,
+        "update": send("post", f"{API}/opl-items/{other.pk}/updates/",
+                       {"note": "x", "progress": 10}).status_code,
+        "accept": send("post", f"{API}/opl-proposals/{proposal.pk}/accept/").status_code,
+    } == dict.fromkeys(["create", "edit", "move", "update", "accept"], 403)
+    with tenant_context(tenant):
+        assert OplItem.objects.get(pk=own.pk).customer == mine
+        assert not OplItem.objects.filter(title="X").exists()
+        assert OplProposal.objects.get(pk=proposal.pk).status == "pending"
