@@ -45,7 +45,7 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(tier="") if value == "none" else queryset.filter(tier=value)
 
     def filter_health(self, queryset, name, value):
-        return queryset.filter(pk__in=health.in_band(queryset, value, tenant=self.request.tenant))
+        return health.in_band(queryset, value, tenant=self.request.tenant)
 
 
 class PeriodFigureFilter(django_filters.FilterSet):

@@ -45,6 +45,7 @@ from .models import (
     TieringMethod,
     TierOverride,
 )
+from .signals import customers_changed
 
 # name -> (how it is aggregated over the window, True if higher is better)
 CRITERIA = {
@@ -352,6 +353,8 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
         ))
     insert_assessments(run, assessments)
     apply_run_to_customers(run)
+    customers_changed.send(sender=ScoringRun, tenant=tenant, customer_ids=[
+        row[0] for row in assessments if row[4] != row[6]])  # tier != previous tier
 
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 
 from . import scoring
-from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure
+from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure, TierOverride
+from .signals import customers_changed
 
 FIGURE_FIELDS = [
     "revenue", "volume", "supply_share", "gross_margin", "payment_days", "cost_to_serve",
@@ -114,6 +115,8 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, editable=
         PeriodFigure.objects.bulk_create(to_create, batch_size=2000)
         PeriodFigure.objects.bulk_update(to_update, FIGURE_FIELDS + ["updated_at"],
                                          batch_size=1000)
+        customers_changed.send(sender=PeriodFigure, tenant=tenant, customer_ids={
+            figure.customer_id for figure in (*to_create, *to_update)})
     return result
 
 
@@ -143,6 +146,8 @@ def set_tier_override(customer, *, tier, reason, expires_on, user, role):
                                          created_by=user)
     Customer.objects.filter(pk=customer.pk).update(tier=tier, tier_source="override")
     customer.tier, customer.tier_source = tier, "override"
+    customers_changed.send(sender=TierOverride, tenant=customer.tenant,
+                           customer_ids=[customer.pk])
     return override
 
 
@@ -157,6 +162,8 @@ def end_tier_override(customer, *, user):
             tier=tier, tier_source="computed" if tier else "", score=score)
         customer.tier, customer.tier_source, customer.score = (
             tier, "computed" if tier else "", score)
+        customers_changed.send(sender=TierOverride, tenant=customer.tenant,
+                               customer_ids=[customer.pk])
     return ended
 
 

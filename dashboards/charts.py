@@ -2,6 +2,7 @@
 words they draw, translated."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import health
 
@@ -16,8 +17,9 @@ def chart_labels():
         "top1": _("Top customer"), "top20": _("Top 20 percent of customers"),
         "threshold": _("Threshold"), "share": _("Share %"), "hhi": _("HHI"),
         "index": _("Index"), "change": _("Change vs previous quarter"),
-        "open": _("Open"), "overdue": _("Overdue"), "stale": _("Stale"),
-        "opened": _("Opened"), "closed": _("Closed"), "items": _("Items"),
+        "open": pgettext("OPL items still open", "Open"), "overdue": _("Overdue"),
+        "stale": _("Stale"), "opened": pgettext("OPL items opened in a week", "Opened"),
+        "closed": _("Closed"), "items": _("Items"),
         "unassigned": _("Unassigned"), "red": _("Red"), "amber": _("Amber"),
         "green": _("Green"), "none": _("No colour"), "compliance": _("Standards met %"),
         "compliant_share": _("Customers meeting all %"), "health": _("Health"),

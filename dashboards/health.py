@@ -24,14 +24,28 @@ and each part's **contribution** is weight × score / Σ weight: the contributio
 the health. Bands: **good** from 75, **watch** from 50, **at risk** below 50.
 
 `compute()` works on a whole queryset of customers at once with a fixed number of
-queries (grouped aggregates, never one query per customer); `explain()` is the same for
-one customer.
+queries (grouped aggregates, never one query per customer). What pages and the API read
+is the stored health (`AccountHealth`): `current()` returns it, first recomputing, in
+those same few queries, the customers whose stored value is missing, marked stale by a
+write to one of its parts (dashboards.signals) or from an earlier day. The nightly
+`account-health` job refreshes every customer, so on most requests nothing is
+recomputed. `explain()` is the same for one customer.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import CharField, Count, Max, OuterRef, Q, Subquery, Value
+import orjson
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -47,10 +61,13 @@ from customers.models import (
     ServiceStandard,
 )
 from customers.relationships import SERVED_DEPARTMENTS
+from kam.tenancy import tenant_context
 from projects import rag
 from projects.models import OPEN_STAGES, Milestone, MilestoneStatus
 from satisfaction import index, opl
 from satisfaction.models import Answer, Campaign, OplItem
+
+from .models import AccountHealth
 
 # part key -> (label, weight)
 PARTS = {
@@ -139,15 +156,20 @@ def round_half_up(value):
 class Health:
     """A customer's health: its value, band and part scores; `parts` explains them."""
 
-    __slots__ = ("customer_id", "customer", "scores", "value", "_inputs", "_raw")
+    __slots__ = ("customer_id", "customer", "scores", "value", "_inputs", "_raw", "_stored")
 
-    def __init__(self, customer_id, scores, inputs=None, customer=None, raw=None):
+    def __init__(self, customer_id, scores, inputs=None, customer=None, raw=None,
+                 stored=None):
         self.customer_id = customer_id
         self.customer = customer or {}  # id, code, name, tier
         self.scores = scores  # in PART_KEYS order
         self._inputs = inputs  # part key -> the facts it was scored from (or built from raw)
         self._raw = raw
-        self.value = round_half_up(weighted_mean(scores))
+        # Read back from storage: (value, cadence met, cadence standards, facts as JSON
+        # text, parsed when first asked for).
+        self._stored = stored
+        self.value = (stored[0] if stored is not None
+                      else round_half_up(weighted_mean(scores)))
 
     @property
     def cadence_counts(self):
@@ -155,13 +177,16 @@ class Health:
         if self._raw is not None:
             standards, overdue_kinds = self._raw[7], self._raw[8]
             return standards - len(overdue_kinds), standards
+        if self._stored is not None:
+            return self._stored[1], self._stored[2]
         facts = self.inputs["cadence"]
         return facts["met"], facts["standards"]
 
     @property
     def inputs(self):
         if self._inputs is None:
-            self._inputs = _inputs_of(*self._raw)
+            self._inputs = (orjson.loads(self._stored[3]) if self._stored is not None
+                            else _inputs_of(*self._raw))
         return self._inputs
 
     @property
@@ -344,10 +369,10 @@ def compute(customers, *, tenant, today=None, now=None):
     applied in one pass over their rows."""
     today = today or tenant.today()
     now = now or timezone.now()
-    policy = rag.policy_for(tenant)
     rows = _customer_rows(customers)
     if not rows:
         return {}
+    policy = rag.policy_for(tenant)
     opl_counts = _opl_counts(customers, today, now)
     worst = _worst_rag(customers, today, policy)
     coverage = _coverage(customers)
@@ -402,15 +427,81 @@ def _inputs_of(period, index_value, open_, overdue, stale, colour, cover, standa
     }
 
 
+# --- stored health ---------------------------------------------------------------------------
+
+STORED_FIELDS = ["value", "scores", "facts", "cadence_met", "cadence_standards",
+                 "computed_on", "computed_at", "stale"]
+
+
+def store(found, *, today, now):
+    """Save each computed Health as its customer's AccountHealth (one upsert)."""
+    AccountHealth.objects.bulk_create(
+        [AccountHealth(customer_id=pk, value=h.value, scores=orjson.dumps(h.scores).decode(),
+                       facts=orjson.dumps(h.inputs).decode(),
+                       cadence_met=h.cadence_counts[0], cadence_standards=h.cadence_counts[1],
+                       computed_on=today, computed_at=now, stale=False)
+         for pk, h in found.items()],
+        update_conflicts=True, unique_fields=["customer"], update_fields=STORED_FIELDS)
+
+
+def outdated(customers, today):
+    """The customers of `customers` whose stored health is missing, stale or older than
+    `today`."""
+    fresh = AccountHealth.objects.filter(customer=OuterRef("pk"), computed_on=today,
+                                         stale=False)
+    return customers.filter(~Exists(fresh))
+
+
+def refresh(customers, *, tenant, today=None, now=None, everything=False):
+    """Recompute and store the health of the outdated customers of `customers` (of all
+    of them with `everything`); returns {customer id: Health} of those recomputed."""
+    today = today or tenant.today()
+    now = now or timezone.now()
+    found = compute(customers if everything else outdated(customers, today), tenant=tenant,
+                    today=today, now=now)
+    if found:
+        store(found, today=today, now=now)
+    return found
+
+
+def current(customers, *, tenant, today=None, now=None):
+    """{customer id: Health} of every customer of `customers`, from the stored rows, the
+    outdated ones recomputed first. A fixed number of queries: two when all is fresh."""
+    today = today or tenant.today()
+    found = refresh(customers, tenant=tenant, today=today, now=now)
+    stored = (AccountHealth.objects.filter(customer__in=_ids(customers), computed_on=today)
+              .order_by().values_list("customer_id", "customer__code", "customer__name",
+                                      "customer__tier", "scores", "value", "cadence_met",
+                                      "cadence_standards", "facts"))
+    for pk, code, name, tier, scores, *rest in stored:
+        if pk not in found:
+            found[pk] = Health(pk, tuple(orjson.loads(scores)), stored=rest,
+                               customer={"id": pk, "code": code, "name": name, "tier": tier})
+    return found
+
+
+def mark_stale(tenant, customers=None):
+    """Flag the stored health of `customers` of `tenant` (ids, or a queryset of them;
+    None: every customer) for recomputation on its next read. Called from model signals,
+    which may fire outside a request, so the tenant is set here."""
+    with tenant_context(tenant):
+        rows = AccountHealth.objects.filter(stale=False)
+        if customers is not None:
+            rows = rows.filter(customer__in=customers)
+        rows.update(stale=True)
+
+
 def explain(customer, *, tenant, today=None, now=None):
     """The Health of one customer, with its parts (for the account page)."""
-    found = compute(Customer.objects.filter(pk=customer.pk), tenant=tenant, today=today,
-                    now=now)
-    return found.get(customer.pk)
+    return current(Customer.objects.filter(pk=customer.pk), tenant=tenant, today=today,
+                   now=now).get(customer.pk)
 
 
 def in_band(customers, key, *, tenant, today=None):
-    """The ids of the customers of `customers` whose health is in band `key`."""
+    """`customers` narrowed to those whose health is in band `key` (a queryset: the
+    outdated ones are recomputed first, then the stored values filter in SQL)."""
+    today = today or tenant.today()
+    refresh(customers, tenant=tenant, today=today)
     low, high = band_range(key)
-    return [pk for pk, h in compute(customers, tenant=tenant, today=today).items()
-            if low <= h.value <= high]
+    return customers.filter(health_record__value__gte=low, health_record__value__lte=high,
+                            health_record__computed_on=today)

@@ -107,7 +107,7 @@ class Scope:
 
     @cached_property
     def health(self):
-        return health.compute(self.customers, tenant=self.tenant, today=self.today,
+        return health.current(self.customers, tenant=self.tenant, today=self.today,
                               now=self.now)
 
     @cached_property
@@ -601,7 +601,7 @@ def my_accounts(user, tenant, today=None, now=None):
     index and overdue counts (OPL items, service standards), lowest health first."""
     today = today or tenant.today()
     customers = my_customers(user, today)
-    found = health.compute(customers, tenant=tenant, today=today, now=now)
+    found = health.current(customers, tenant=tenant, today=today, now=now)
     roles = dict(TeamMember.objects.filter(active_on(today), user=user,
                                            team__customer__in=customers.values("pk"))
                  .order_by("-role").values_list("team__customer_id", "role"))  # AR last: wins

@@ -83,6 +83,10 @@ JOBS = {job.name: job for job in [
         _("Weekly: a fresh link to contacts who have not answered, and a list of the "
           "unanswered departments to the KAM."),
         "satisfaction.jobs.invitation_chasers", periods.WEEKLY, hour=9, minute=35),
+    Job("account-health", _("Account health"),
+        _("Recomputes every customer's health after the night's re-scoring, so the day's "
+          "dashboards and lists read it."),
+        "dashboards.jobs.refresh_health", periods.DAILY, hour=3, minute=45),
     Job("management-report", _("Monthly management report"),
         _("OPL progress, satisfaction movers, RAG summary and tier changes of the last "
           "month, e-mailed to the executives."),

@@ -85,7 +85,7 @@ def customer_list(request):
     sort, descending = selectors.parse_sort(request.GET.get("sort"))
     customers = selectors.customer_list(filterset.qs, sort, descending)
     page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    found = health.compute(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
+    found = health.current(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
                            tenant=request.tenant)
     for customer in page_obj:
         customer.health = found.get(customer.pk)
