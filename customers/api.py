@@ -343,7 +343,7 @@ class TierAssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Each customer's result in each run, with the per-criterion breakdown that explains
     it (newest run first, then by rank)."""
 
-    queryset = TierAssessment.objects.select_related("customer")
+    queryset = TierAssessment.objects.select_related("customer", "run")
     serializer_class = TierAssessmentSerializer
     filterset_fields = ["customer", "run", "tier"]
     ordering_fields = ["run", "rank", "score", "revenue"]

@@ -287,6 +287,9 @@ class ScoringRun(TenantOwnedModel):
     customers_scored = models.PositiveIntegerField(default=0)
     tier_counts = models.JSONField(default=dict)
     changes = models.PositiveIntegerField(_("tier changes"), default=0)
+    # The facts of the tier cut every assessment of the run shares (method, n, n_A and n_B,
+    # or the revenue cut-offs): stored once here, not in each breakdown.
+    cut = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -318,6 +321,9 @@ class TierAssessment(TenantOwnedModel):
     previous_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)
     revenue = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     revenue_share = models.DecimalField(max_digits=7, decimal_places=6, default=0)
+    # Compact, as the run writes a row per customer: {"values": [...], "normalised": [...]}
+    # in the order of the run's weighted criteria (and "cumulative_share_before" for
+    # value_share). scoring.breakdown_of() gives the full explanation.
     breakdown = models.JSONField(default=dict)
 
     class Meta:

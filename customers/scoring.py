@@ -258,30 +258,50 @@ def assign_tiers(scored, policy):
     return {"method": policy.method, "n": n, "n_a": n_a, "n_b": n_b}
 
 
-def breakdown_for(s, factors, cut):
-    """The per-criterion explanation stored with an assessment. `factors` maps each
-    weighted criterion to (weight, 100 × weight ÷ Σ weights), from `breakdown_factors`.
-    Floats: it explains the score (kept exactly), it does not recompute it."""
-    criteria = {}
-    for name, (weight, factor) in factors.items():
-        value = s.values[name]
-        normalised = float(s.normalised[name])
-        criteria[name] = {
-            "value": None if value is None else round(float(value), 4),
-            "normalised": round(normalised, 6),
-            "weight": weight,
-            "contribution": round(factor * normalised, 4),
-        }
-    result = {"criteria": criteria, "rank": s.rank, **cut}
+def weighted_criteria(weights):
+    """The criteria with a weight above 0, in CRITERIA order: the order of a stored
+    breakdown's lists."""
+    return [name for name in CRITERIA if weights.get(name, 0) > 0]
+
+
+def compact_breakdown(s, names):
+    """What an assessment stores to explain its score: each weighted criterion's value
+    and normalised value (floats: they explain the score, kept exactly, not recompute
+    it). Weights and the cut are the run's; `breakdown_of` puts them back together."""
+    result = {
+        "values": [None if s.values[name] is None else float(s.values[name]) for name in names],
+        "normalised": [float(s.normalised[name]) for name in names],
+    }
     if "cumulative_share_before" in s.values:
-        result["cumulative_share_before"] = round(float(s.values["cumulative_share_before"]), 6)
+        result["cumulative_share_before"] = float(s.values["cumulative_share_before"])
     return result
 
 
-def breakdown_factors(weights):
-    used = {name: w for name, w in weights.items() if w and w > 0}
-    total = sum(used.values())
-    return {name: (w, 100 * w / total) for name, w in used.items()}
+def breakdown_of(assessment):
+    """The explanation of an assessment's score and tier: {"criteria": {name: {value,
+    normalised, weight, contribution}}, "rank", the run's cut facts (method, n, n_a, n_b
+    or a_cutoff, b_cutoff) and, for value_share, cumulative_share_before}. {} when the
+    customer was not scored. Reads `assessment.run` (select it with the assessment)."""
+    stored = assessment.breakdown or {}
+    if not stored or "criteria" in stored:  # not scored, or written in full by older runs
+        return stored
+    run = assessment.run
+    weights = run.policy_snapshot.get("weights", {})
+    names = weighted_criteria(weights)
+    total = sum(weights[name] for name in names)
+    criteria = {}
+    for name, value, normalised in zip(names, stored["values"], stored["normalised"],
+                                       strict=True):
+        criteria[name] = {
+            "value": None if value is None else round(value, 4),
+            "normalised": round(normalised, 6),
+            "weight": weights[name],
+            "contribution": round(100 * weights[name] * normalised / total, 4),
+        }
+    result = {"criteria": criteria, "rank": assessment.rank, **run.cut}
+    if "cumulative_share_before" in stored:
+        result["cumulative_share_before"] = round(stored["cumulative_share_before"], 6)
+    return result
 
 
 def compute(rows, customers, policy):
@@ -289,7 +309,7 @@ def compute(rows, customers, policy):
 
     `customers` maps customer id -> code. Returns (scored list, cut facts).
     """
-    names = [name for name in CRITERIA if policy.weights.get(name, 0) > 0]
+    names = weighted_criteria(policy.weights)
     scored = [
         Scored(customer_id=row["customer_id"], code=customers[row["customer_id"]],
                revenue=as_decimal(row["revenue"] or 0), values=criterion_values(row, names))
@@ -327,14 +347,15 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
     overrides = active_overrides(tenant.today())
 
     run = ScoringRun.objects.create(
-        tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), trigger=trigger,
+        tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), cut=cut,
+        trigger=trigger,
         triggered_by=user, window_start=window[0] if window else "",
         window_end=window[-1] if window else "", started_at=timezone.now(),
         customers_total=len(customers), customers_scored=len(scored),
     )
     total_revenue = sum((s.revenue for s in scored), Decimal(0))
     by_id = {s.customer_id: s for s in scored}
-    factors = breakdown_factors(policy.weights)
+    names = weighted_criteria(policy.weights)
     assessments, counts, changes = [], {"A": 0, "B": 0, "C": 0, "none": 0}, 0
     for customer_id, customer in customers.items():
         s = by_id.get(customer_id)
@@ -349,7 +370,7 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
             s.revenue if s else Decimal(0),
             (s.revenue / total_revenue).quantize(SHARE_PLACES)
             if s and total_revenue else Decimal(0),
-            breakdown_for(s, factors, cut) if s else {},
+            compact_breakdown(s, names) if s else {},
         ))
     insert_assessments(run, assessments)
     apply_run_to_customers(run)
@@ -437,7 +458,9 @@ def latest_computed_tier(customer):
 def concentration(tenant, policy=None):
     """Each customer's share of the tenant's revenue over the scoring window, and the
     portfolio figures: top-1 share, top-20 % share, Herfindahl–Hirschman index (0–10,000)."""
-    policy = policy or current_policy(tenant)
+    # A read: the defaults stand in for a tenant that has saved no policy yet.
+    policy = (policy or ScoringPolicy.objects.order_by("-version").first()
+              or ScoringPolicy(tenant=tenant, version=1))
     window, rows = window_figures(policy)
     return {"window": window,
             **concentration_of(rows, policy.concentration_threshold)}

@@ -146,7 +146,7 @@ def tier_explanation(assessment):
     """What the account page says about "why this tier", from an assessment's breakdown."""
     if assessment is None:
         return None
-    breakdown = assessment.breakdown or {}
+    breakdown = scoring.breakdown_of(assessment)
     criteria = [
         {"name": name, "label": criterion_label(name), **values}
         for name, values in (breakdown.get("criteria") or {}).items()

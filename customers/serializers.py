@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from accounts.models import User
 from kam.tenancy import require_tenant
 
-from . import selectors, services
+from . import scoring, selectors, services
 from .models import (
     AccountPlan,
     Contact,
@@ -340,6 +340,9 @@ class TierAssessmentSerializer(serializers.ModelSerializer):
     computed_tier = TierOrBlankField()
     previous_tier = TierOrBlankField()
     tier_source = serializers.ChoiceField(choices=TIER_SOURCES, read_only=True)
+    breakdown = serializers.SerializerMethodField(help_text=_(
+        "Why this score: per weighted criterion its value, normalised value (0–1), weight "
+        "and contribution (points of the score); the rank and the run's tier cut."))
 
     class Meta:
         model = TierAssessment
@@ -347,6 +350,9 @@ class TierAssessmentSerializer(serializers.ModelSerializer):
                   "computed_tier", "tier_source", "previous_tier", "breakdown", "revenue",
                   "revenue_share"]
         read_only_fields = fields
+
+    def get_breakdown(self, assessment) -> dict:
+        return scoring.breakdown_of(assessment)
 
 
 class ConcentrationCustomerSerializer(serializers.Serializer):

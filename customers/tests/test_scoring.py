@@ -73,9 +73,11 @@ def test_score_and_breakdown_can_be_recomputed_by_hand(in_tenant):
         "X": Decimal("50.0000"), "Y": Decimal("50.0000"), "Z": Decimal("50.0000")}
     # Equal scores: ranked by window revenue, then code.
     assert [by_code[c].rank for c in ("Y", "Z", "X")] == [1, 2, 3]
-    breakdown = by_code["Z"].breakdown["criteria"]
-    assert breakdown["payment_days"] == {"value": 60.0, "normalised": 0.5, "weight": 0.5,
-                                         "contribution": 25.0}
+    breakdown = scoring.breakdown_of(by_code["Z"])
+    assert breakdown["criteria"]["payment_days"] == {"value": 60.0, "normalised": 0.5,
+                                                     "weight": 0.5, "contribution": 25.0}
+    assert breakdown["rank"] == 2 and breakdown["method"] == "count_share"
+    assert breakdown["n"] == 3
 
 
 def test_window_is_the_last_quarters_ending_at_the_latest_with_figures(in_tenant):
@@ -236,3 +238,22 @@ def test_concentration(in_tenant):
     assert [r["flagged"] for r in result["customers"]] == [True, False, False, False, False]
     # HHI = 60² + 30² + 5² + 3² + 2² = 3600 + 900 + 25 + 9 + 4
     assert result["hhi"] == Decimal("4538.0")
+
+
+def test_reading_the_concentration_saves_no_policy(tenant, in_tenant):
+    figures = scoring.concentration(tenant)
+
+    assert figures["customers"] == [] and figures["threshold"] == Decimal("0.30")
+    assert not ScoringPolicy.objects.exists()
+
+
+def test_a_breakdown_written_in_full_by_an_older_run_still_reads(in_tenant):
+    figures(in_tenant, "X", revenue=100)
+    run = scoring.run_scoring(in_tenant)
+    assessment = TierAssessment.objects.select_related("run").get(run=run)
+    full = {"criteria": {"revenue": {"value": 100.0, "normalised": 0.0, "weight": 1,
+                                     "contribution": 0.0}}, "rank": 1, "method": "count_share"}
+    TierAssessment.objects.filter(pk=assessment.pk).update(breakdown=full)
+    assessment.refresh_from_db()
+
+    assert scoring.breakdown_of(assessment) == full
