@@ -8,6 +8,7 @@ Every function runs a fixed number of queries whatever the tenant's size: groupe
 aggregates in SQL, rules applied in Python over rows fetched in one query.
 """
 
+import heapq
 import logging
 import math
 from dataclasses import dataclass, field
@@ -518,26 +519,32 @@ def cadence(scope, limit=LIST_LIMIT):
 
 # --- health --------------------------------------------------------------------------------
 
+def _lowest_first(h):
+    return h.value, h.customer["name"], h.customer_id
+
+
+def _health_row(h):
+    return {"customer": h.customer, "health": h.value, "band": h.band,
+            "parts": {key: (None if score is None else round(score, 1))
+                      for key, score in zip(health.PART_KEYS, h.scores, strict=True)}}
+
+
 def health_rows(scope):
     """Every customer in scope with its health, lowest first (ties by name)."""
-    rows = sorted(scope.health.values(), key=lambda h: (h.value, h.customer["name"],
-                                                         h.customer_id))
-    return [{"customer": h.customer, "health": h.value, "band": h.band,
-             "parts": {key: (None if score is None else round(score, 1))
-                       for key, score in zip(health.PART_KEYS, h.scores, strict=True)}}
-            for h in rows]
+    return [_health_row(h) for h in sorted(scope.health.values(), key=_lowest_first)]
 
 
 def health_panel(scope, limit=LIST_LIMIT):
     """Customers per health band and the lowest-health accounts."""
-    rows = health_rows(scope)
+    found = scope.health.values()
     counts = dict.fromkeys(health.BANDS, 0)
-    for row in rows:
-        counts[row["band"]] += 1
-    return {"customers": len(rows),
+    for h in found:
+        counts[health.band(h.value)] += 1
+    return {"customers": len(found),
             "bands": [{"band": key, "label": str(label), "customers": counts[key]}
                       for key, label in health.BANDS.items()],
-            "lowest": rows[:limit]}
+            "lowest": [_health_row(h) for h in heapq.nsmallest(limit, found,
+                                                               key=_lowest_first)]}
 
 
 PANELS = {
