@@ -23,6 +23,7 @@ from accounts.models import Role
 from customers.serializers import drf_errors
 from kam.api import ALL_ROLES, RolePermission
 from kam.viewsets import TenantModelViewSet
+from teams.permissions import can_edit_account
 
 from . import opl, selectors, services
 from .filters import (
@@ -280,6 +281,9 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data.is_valid(raise_exception=True)
         values = data.validated_data
         survey = values["survey"]
+        if not can_edit_account(request, None, survey.customer):
+            raise PermissionDenied(_("Only the account's team and administrators enter its "
+                                     "answers."))
         scores, comments = {}, {}
         for answer in values["answers"]:
             if answer["question"] in scores:

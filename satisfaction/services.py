@@ -701,12 +701,14 @@ def _cell_empty(value):
     return value in ("", None) or value.strip().lower() in NOT_ASKED
 
 
-def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY):
+def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY,
+                     editable=None):
     """Responses from a CSV/XLSX file (one row per customer and department; columns
     `customer_code, department, respondent, recommend, comment` and one per question
     code; "-" marks a question not asked). Rows with no answer at all are skipped, so the
     downloaded template can be uploaded as filled in. All or nothing: any bad row and
-    nothing is saved; errors are (line, column, message)."""
+    nothing is saved; errors are (line, column, message). `editable`: the ids of the
+    customers the importer may change (None: all of them)."""
     from .exports import department_from_text, read_table
 
     result = ImportResult()
@@ -737,6 +739,11 @@ def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY)
             continue
         if department is None:
             result.errors.append((line, "department", _("Unknown department.")))
+            continue
+        if editable is not None and survey.customer_id not in editable:
+            result.errors.append((line, "customer_code", _(
+                "You are not on the account team of %(code)s; only its team and "
+                "administrators change it.") % {"code": survey.customer.code}))
             continue
         asked = {q.pk for q in questions if department in q.departments}
         answered = {code: value for code, value in row.items()

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from accounts.permissions import tenant_required
 from customers.models import Customer, Department
-from teams.permissions import editable_customer_ids, editable_customers
+from teams.permissions import can_edit_account, editable_customer_ids, editable_customers
 
 from . import exports, opl, selectors, services
 from .forms import (
@@ -295,9 +295,10 @@ def campaign_import(request, pk):
     form = ImportForm(request.POST or None, request.FILES or None)
     errors = []
     if request.method == "POST" and form.is_valid():
-        result = services.import_responses(campaign, form.cleaned_data["file"],
-                                           user=request.user,
-                                           source=form.cleaned_data["source"])
+        result = services.import_responses(
+            campaign, form.cleaned_data["file"], user=request.user,
+            source=form.cleaned_data["source"],
+            editable=editable_customer_ids(request.tenant, request.user, request.role))
         if not result.errors:
             messages.success(request, _("%(count)s responses imported.") % {
                 "count": result.saved})
@@ -328,6 +329,17 @@ def campaign_import_template(request, pk):
 
 # --- surveys ---------------------------------------------------------------------------
 
+def _get_enterable_survey(request, pk):
+    """A survey whose answers the user may enter or whose links they may reissue: 404 if
+    not the tenant's, 403 unless they may edit its account (its team, administrators)."""
+    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
+                                                             "template"), pk=pk)
+    if not can_edit_account(request, None, survey.customer):
+        raise PermissionDenied(_("Only the account's team and administrators enter its "
+                                 "answers."))
+    return survey
+
+
 @read_required
 def survey_detail(request, pk):
     survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
@@ -341,14 +353,15 @@ def survey_detail(request, pk):
         "dimensions": [{"label": label, "index": detail["by_dimension"].get(code),
                         "colour": colour(detail["by_dimension"].get(code))}
                        for code, label in Dimension.choices],
-        "departments_asked": services.template_departments(survey.template)})
+        "departments_asked": services.template_departments(survey.template),
+        "can_run_surveys": request.role in SURVEY_ROLES and can_edit_account(
+            request, None, survey.customer)})
 
 
 @survey_required
 @require_POST
 def invitation_link(request, survey_pk, pk):
-    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer"),
-                               pk=survey_pk)
+    survey = _get_enterable_survey(request, survey_pk)
     invitation = get_object_or_404(Invitation, pk=pk, survey=survey)
     try:
         raw = services.reissue_invitation(invitation)
@@ -365,8 +378,7 @@ def invitation_link(request, survey_pk, pk):
 @survey_required
 def survey_enter(request, pk):
     """Staff enter (or correct) a department's answers given to an outside agency."""
-    survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
-                                                             "template"), pk=pk)
+    survey = _get_enterable_survey(request, pk)
     departments = services.template_departments(survey.template)
     department = request.GET.get("department") or request.POST.get("department")
     if department not in departments:

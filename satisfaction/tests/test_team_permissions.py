@@ -1,13 +1,18 @@
-"""The OPL follows the account's team: a manager opens, edits and updates the items of
-the accounts whose team they are on (and any item they own or answer for), decides
-their proposals, and reads the rest — in the browser and the API alike."""
+"""Satisfaction follows the account's team: a manager opens, edits and updates the OPL
+items of the accounts whose team they are on (and any item they own or answer for),
+decides their proposals, enters and imports their survey answers, and reads the rest —
+in the browser and the API alike."""
 
 import json
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from kam.tenancy import tenant_context
-from satisfaction.models import OplItem, OplProposal, OplUpdate
+from satisfaction import services
+from satisfaction.models import OplItem, OplProposal, OplUpdate, Response, Survey
+from teams.tests.factories import TeamMemberFactory
+from tests.factories import MembershipFactory
 
 from .factories import OplItemFactory, OplProposalFactory
 
@@ -102,3 +107,50 @@ def test_the_api_lets_a_manager_write_only_their_own_accounts_items(
         assert OplItem.objects.get(pk=own.pk).customer == mine
         assert not OplItem.objects.filter(title="X").exists()
         assert OplProposal.objects.get(pk=proposal.pk).status == "pending"
+
+
+def test_survey_answers_are_entered_by_the_accounts_team_only(client, bearer_client,
+                                                              survey_setup):
+    tenant, alpha, beta = survey_setup["tenant"], survey_setup["alpha"], survey_setup["beta"]
+    manager = MembershipFactory(tenant=tenant, role="manager")
+    TeamMemberFactory(tenant=tenant, team__customer=alpha, user=manager.user, role="AR")
+    own, other = Survey.objects.get(customer=alpha), Survey.objects.get(customer=beta)
+    client.force_login(manager.user)
+
+    def staff_entry(survey):
+        questions = services.questions_for(survey, "quality")
+        return client.post(reverse("survey_enter", args=[survey.pk]), {
+            "department": "quality", "source": "staff",
+            **{f"q_{q.pk}": "4" for q in questions}})
+
+    def api_entry(survey):
+        answers = [{"question": q.pk, "score": 4}
+                   for q in services.questions_for(survey, "quality")]
+        return bearer_client(manager).post("/api/v1/responses/", json.dumps({
+            "survey": survey.pk, "department": "quality", "answers": answers}),
+            content_type="application/json")
+
+    detail = client.get(reverse("survey_detail", args=[other.pk])).content.decode()
+    assert reverse("survey_enter", args=[other.pk]) not in detail
+    assert staff_entry(other).status_code == 403 and api_entry(other).status_code == 403
+    assert not Response.objects.filter(survey=other).exists()
+    assert staff_entry(own).status_code == 302
+    assert Response.objects.filter(survey=own, department="quality").exists()
+
+
+def test_an_import_names_the_rows_of_other_teams_accounts(survey_setup):
+    alpha, beta = survey_setup["alpha"], survey_setup["beta"]
+    survey = Survey.objects.get(customer=alpha)
+    questions = services.questions_for(survey, "quality")
+    header = ["customer_code", "department", *[q.code for q in questions]]
+    rows = [header, [alpha.code, "quality", *["4"] * len(questions)],
+            [beta.code, "quality", *["4"] * len(questions)]]
+    upload = SimpleUploadedFile("agency.csv", "\n".join(",".join(r) for r in rows).encode())
+
+    result = services.import_responses(survey_setup["campaign"], upload,
+                                       user=survey_setup["kam"], editable={alpha.pk})
+
+    assert [(line, column) for line, column, _message in result.errors] == [
+        (3, "customer_code")]
+    assert beta.code in result.errors[0][2]
+    assert not Response.objects.exists()
