@@ -1,6 +1,7 @@
 """Scheduled jobs of the customers app (see jobs.registry): the nightly re-scoring and the
 visit-cadence reminders. Each is `run(tenant, day, log)`, safe to run twice."""
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.urls import reverse
@@ -36,6 +37,8 @@ def rescore(tenant, day, log):
     with transaction.atomic():
         run = scoring.run_scoring(tenant, trigger=ScoringRun.Trigger.SCHEDULE)
         log.count("customers_scored", run.customers_scored)
+        log.count("assessments_pruned", scoring.prune_assessments(
+            tenant, today=day, keep_days=settings.ASSESSMENT_RETENTION_DAYS))
         changes = list(TierAssessment.objects.filter(run=run).exclude(tier=F("previous_tier"))
                        .select_related("customer__owner").order_by("customer__name", "pk"))
         log.count("tier_changes", len(changes))

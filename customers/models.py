@@ -290,6 +290,9 @@ class ScoringRun(TenantOwnedModel):
     # The facts of the tier cut every assessment of the run shares (method, n, n_A and n_B,
     # or the revenue cut-offs): stored once here, not in each breakdown.
     cut = models.JSONField(default=dict)
+    # Past the retention period only the assessments that changed a tier are kept
+    # (scoring.prune_assessments).
+    pruned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -27,11 +27,13 @@ import bisect
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Max, OuterRef, Subquery, Sum
+from django.db.models import Avg, Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -445,6 +447,22 @@ def apply_run_to_customers(run):
             f"OR {customer}.score <> a.score)",
             [run.pk, run.tenant_id, run.tenant_id],
         )
+
+
+def prune_assessments(tenant, *, today, keep_days):
+    """Delete the assessments that changed nothing (tier = previous tier) of the runs
+    started more than `keep_days` before `today`, except the latest run's: a nightly run
+    stores a row per customer, and the tier history needs only the changes. Two
+    statements whatever the number of runs; returns the number of rows deleted."""
+    cutoff = datetime.combine(today - timedelta(days=keep_days), dt_time.min,
+                              tzinfo=tenant.tzinfo)
+    latest = ScoringRun.objects.order_by("-started_at", "-id").values("pk")[:1]
+    old_runs = ScoringRun.objects.filter(started_at__lt=cutoff, pruned=False).exclude(
+        pk__in=Subquery(latest))
+    deleted, _counts = (TierAssessment.objects.filter(run__in=old_runs.values("pk"))
+                        .filter(tier=F("previous_tier")).delete())
+    old_runs.update(pruned=True)
+    return deleted
 
 
 def latest_computed_tier(customer):

@@ -295,6 +295,10 @@ CACHES = {
     )
 }
 
+# A nightly scoring run stores an assessment per customer; after this many days only the
+# rows that changed a tier (the tier history) are kept, and the latest run whole.
+ASSESSMENT_RETENTION_DAYS = int(os.environ.get("ASSESSMENT_RETENTION_DAYS", "400"))
+
 # The executive dashboard is computed at most once per this many seconds per tenant,
 # day, filter set and language (0: always live).
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "120"))

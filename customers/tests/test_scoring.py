@@ -4,9 +4,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
 
 from customers import scoring, services
-from customers.models import Customer, ScoringPolicy, TierAssessment
+from customers.models import Customer, ScoringPolicy, ScoringRun, TierAssessment
 from tests.factories import CustomerFactory, PeriodFigureFactory
 
 
@@ -257,3 +260,22 @@ def test_a_breakdown_written_in_full_by_an_older_run_still_reads(in_tenant):
     assessment.refresh_from_db()
 
     assert scoring.breakdown_of(assessment) == full
+
+
+def test_old_runs_keep_only_the_tier_changes(tenant, in_tenant, admin_client):
+    portfolio(in_tenant, 10)
+    old = scoring.run_scoring(in_tenant)  # every customer changes tier (from none)
+    stay = Customer.objects.order_by("code").first()
+    TierAssessment.objects.filter(run=old, customer=stay).update(previous_tier=F("tier"))
+    ScoringRun.objects.filter(pk=old.pk).update(
+        started_at=timezone.now() - timedelta(days=401))
+    latest = scoring.run_scoring(in_tenant)  # nothing changes
+
+    deleted = scoring.prune_assessments(in_tenant, today=in_tenant.today(), keep_days=400)
+
+    assert deleted == 1  # the old run's unchanged row; its nine changes stay
+    assert TierAssessment.objects.filter(run=old).count() == 9
+    assert TierAssessment.objects.filter(run=latest).count() == 10  # the latest run whole
+    assert scoring.prune_assessments(in_tenant, today=in_tenant.today(), keep_days=400) == 0
+    page = admin_client.get(reverse("scoring_run", args=[old.pk])).content.decode()
+    assert 'id="run-pruned"' in page
