@@ -11,6 +11,7 @@ aggregates in SQL, rules applied in Python over rows fetched in one query.
 import heapq
 import logging
 import math
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -563,10 +565,28 @@ def dashboard(scope):
     return {name: panel(scope) for name, panel in PANELS.items()}
 
 
+def _version_key(tenant_id):
+    return f"kam:t{tenant_id}:dashboard-version"
+
+
+def figures_changed(tenant):
+    """A write changed what the dashboard shows: once the transaction commits, the
+    tenant's cached dashboards are left behind (their key names the version), so the
+    next page is computed afresh rather than up to DASHBOARD_CACHE_SECONDS late."""
+    def bump():
+        try:
+            cache.set(_version_key(tenant.pk), uuid.uuid4().hex, None)
+        except Exception:  # a write must not fail with the cache
+            logger.warning("Dashboard cache unreachable", exc_info=True)
+
+    transaction.on_commit(bump)
+
+
 def _dashboard_key(scope):
     filters = sorted((name, str(getattr(value, "pk", value)))
                      for name, value in scope.filters.items())
-    return (f"kam:t{scope.tenant.pk}:dashboard:{scope.today.isoformat()}:"
+    version = cache.get(_version_key(scope.tenant.pk), 0)
+    return (f"kam:t{scope.tenant.pk}:dashboard:v{version}:{scope.today.isoformat()}:"
             f"{translation.get_language()}:{filters}")
 
 
@@ -576,9 +596,10 @@ def cached_dashboard(scope, *, refresh=False):
     executives reloading the page do not each pay for it; `refresh` recomputes. A cache
     that cannot be reached (Redis down) only costs the recomputation."""
     seconds = settings.DASHBOARD_CACHE_SECONDS
-    key = _dashboard_key(scope)
+    key = None
     if seconds > 0 and not refresh:
         try:
+            key = _dashboard_key(scope)
             hit = cache.get(key)
         except Exception:  # the page must not fail with the cache
             logger.warning("Dashboard cache unreachable", exc_info=True)
@@ -588,7 +609,7 @@ def cached_dashboard(scope, *, refresh=False):
     result = (dashboard(scope), scope.now)
     if seconds > 0:
         try:
-            cache.set(key, result, seconds)
+            cache.set(key or _dashboard_key(scope), result, seconds)
         except Exception:
             logger.warning("Dashboard cache unreachable", exc_info=True)
     return result

@@ -234,6 +234,24 @@ def test_the_dashboard_is_kept_briefly_and_recomputed_on_request(client, tenant,
     cache.clear()
 
 
+def test_a_committed_write_leaves_the_cached_dashboard_behind(
+        client, login, tenant, settings, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    cache.clear()
+    login("executive")
+    OplItemFactory(tenant=tenant)
+    first = chart_data(client.get(reverse("dashboard")))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        OplItemFactory(tenant=tenant)
+    after = chart_data(client.get(reverse("dashboard")))
+
+    assert after["opl"] != first["opl"]
+    cache.clear()
+
+
 def test_bench_dashboard_command_measures_a_small_tenant_and_cleans_up(db):
     import io
 
