@@ -434,13 +434,15 @@ STORED_FIELDS = ["value", "scores", "facts", "cadence_met", "cadence_standards",
 
 
 def store(found, *, today, now):
-    """Save each computed Health as its customer's AccountHealth (one upsert)."""
+    """Save each computed Health as its customer's AccountHealth (one upsert, in customer
+    order, so that two requests storing the same customers lock them in the same order
+    and cannot deadlock)."""
     AccountHealth.objects.bulk_create(
         [AccountHealth(customer_id=pk, value=h.value, scores=orjson.dumps(h.scores).decode(),
                        facts=orjson.dumps(h.inputs).decode(),
                        cadence_met=h.cadence_counts[0], cadence_standards=h.cadence_counts[1],
                        computed_on=today, computed_at=now, stale=False)
-         for pk, h in found.items()],
+         for pk, h in sorted(found.items())],
         update_conflicts=True, unique_fields=["customer"], update_fields=STORED_FIELDS)
 
 
