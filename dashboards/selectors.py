@@ -8,7 +8,6 @@ Every function runs a fixed number of queries whatever the tenant's size: groupe
 aggregates in SQL, rules applied in Python over rows fetched in one query.
 """
 
-import heapq
 import logging
 import math
 import uuid
@@ -17,6 +16,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -58,6 +58,7 @@ from teams import triangle
 from teams.models import TeamMember, TeamRole, active_on
 
 from . import health
+from .models import AccountHealth
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,13 @@ class Scope:
     def health(self):
         return health.current(self.customers, tenant=self.tenant, today=self.today,
                               now=self.now)
+
+    @cached_property
+    def stored_health(self):
+        """The AccountHealth rows of the customers in scope, brought up to date first:
+        for panels that only need sums and a few rows."""
+        health.refresh(self.customers, tenant=self.tenant, today=self.today, now=self.now)
+        return AccountHealth.objects.filter(customer__in=self.ids(), computed_on=self.today)
 
     @cached_property
     def policy(self):
@@ -221,11 +229,14 @@ def concentration(scope):
     rows = scope.window_revenue
     threshold = scope.policy.concentration_threshold
     figures = scoring.concentration_of(rows, threshold)
-    names = {r["customer_id"]: customer_ref(r["customer_id"], r["customer__name"],
-                                            r["customer__code"], r["customer__tier"])
-             for r in rows}
     shares = figures["customers"]
     top = shares[0] if shares else None
+    # Names only for the customers shown: the top one and those flagged.
+    shown = {r["customer_id"] for r in shares if r["flagged"]} | ({top["customer_id"]}
+                                                                   if top else set())
+    names = {r["customer_id"]: customer_ref(r["customer_id"], r["customer__name"],
+                                            r["customer__code"], r["customer__tier"])
+             for r in rows if r["customer_id"] in shown}
     return {
         "window": scope.window,
         "threshold": pct(threshold, 1),
@@ -491,16 +502,14 @@ def cadence(scope, limit=LIST_LIMIT):
     meet all of theirs) and the A accounts whose iron triangle is incomplete."""
     by_tier = {t: {"tier": t, "customers": 0, "compliant": 0, "standards": 0, "met": 0}
                for t in Tier.values}
-    for h in scope.health.values():
-        tier = h.customer["tier"]
-        met, standards = h.cadence_counts
-        if tier not in by_tier or not standards:
-            continue
-        row = by_tier[tier]
-        row["customers"] += 1
-        row["standards"] += standards
-        row["met"] += met
-        row["compliant"] += met == standards
+    sums = (scope.stored_health.filter(cadence_standards__gt=0, customer__tier__in=Tier.values)
+            .order_by().values_list("customer__tier")
+            .annotate(customers=Count("pk"), standards=Sum("cadence_standards"),
+                      met=Sum("cadence_met"),
+                      compliant=Count("pk", filter=Q(cadence_met=F("cadence_standards")))))
+    for tier, customers, standards, met, compliant in sums:
+        by_tier[tier].update(customers=customers, standards=standards, met=met,
+                             compliant=compliant)
     for row in by_tier.values():
         row["compliance"] = pct(row["met"], row["standards"]) if row["standards"] else None
         row["compliant_share"] = (pct(row["compliant"], row["customers"])
@@ -521,32 +530,36 @@ def cadence(scope, limit=LIST_LIMIT):
 
 # --- health --------------------------------------------------------------------------------
 
-def _lowest_first(h):
-    return h.value, h.customer["name"], h.customer_id
-
-
-def _health_row(h):
-    return {"customer": h.customer, "health": h.value, "band": h.band,
-            "parts": {key: (None if score is None else round(score, 1))
-                      for key, score in zip(health.PART_KEYS, h.scores, strict=True)}}
+def _parts(scores):
+    return {key: (None if score is None else round(score, 1))
+            for key, score in zip(health.PART_KEYS, scores, strict=True)}
 
 
 def health_rows(scope):
     """Every customer in scope with its health, lowest first (ties by name)."""
-    return [_health_row(h) for h in sorted(scope.health.values(), key=_lowest_first)]
+    rows = sorted(scope.health.values(),
+                  key=lambda h: (h.value, h.customer["name"], h.customer_id))
+    return [{"customer": h.customer, "health": h.value, "band": h.band,
+             "parts": _parts(h.scores)} for h in rows]
 
 
 def health_panel(scope, limit=LIST_LIMIT):
-    """Customers per health band and the lowest-health accounts."""
-    found = scope.health.values()
-    counts = dict.fromkeys(health.BANDS, 0)
-    for h in found:
-        counts[health.band(h.value)] += 1
-    return {"customers": len(found),
+    """Customers per health band and the lowest-health accounts: two queries on the
+    stored health, whatever the number of customers."""
+    stored = scope.stored_health.order_by()
+    counts = stored.aggregate(**{
+        key: Count("pk", filter=Q(value__gte=low, value__lte=high))
+        for key, (low, high) in ((key, health.band_range(key)) for key in health.BANDS)})
+    lowest = stored.order_by("value", "customer__name", "customer_id").values_list(
+        "customer_id", "customer__code", "customer__name", "customer__tier", "value",
+        "scores")[:limit]
+    return {"customers": sum(counts.values()),
             "bands": [{"band": key, "label": str(label), "customers": counts[key]}
                       for key, label in health.BANDS.items()],
-            "lowest": [_health_row(h) for h in heapq.nsmallest(limit, found,
-                                                               key=_lowest_first)]}
+            "lowest": [{"customer": customer_ref(pk, name, code, tier), "health": value,
+                        "band": health.band(value),
+                        "parts": _parts(orjson.loads(scores))}
+                       for pk, code, name, tier, value, scores in lowest]}
 
 
 PANELS = {
