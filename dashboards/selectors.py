@@ -332,13 +332,13 @@ def satisfaction(scope, limit=HEATMAP_ROWS):
         previous_value = _index_of(before_by_customer[pk]) if pk in before_by_customer else None
         trend = index.trend(value, previous_value)
         rows.append({
-            "customer": ref,
-            "cells": [_index_of([sums[key]]) if key in sums else None
-                      for key, _label in departments],
-            "index": value, "previous": previous_value,
+            "customer": ref, "sums": sums, "index": value, "previous": previous_value,
             "trend": None if trend is None else float(trend)})
     rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["customer"]["name"]))
     moved = [r for r in rows if r["trend"] is not None]
+    for row in rows[:limit]:  # the heatmap's cells, for the rows it shows
+        row["cells"] = [_index_of([row["sums"][key]]) if key in row["sums"] else None
+                        for key, _label in departments]
 
     def mover(row):
         return {key: row[key] for key in ("customer", "index", "previous", "trend")}
