@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from teams.permissions import not_on_team_message
 
 from . import scoring
 from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure, TierOverride
@@ -49,9 +50,7 @@ def _validation_errors(row_number, exc):
 
 
 def not_on_team_error(number, field, code):
-    return RowError(number, field, _(
-        "You are not on the account team of %(code)s; only its team and administrators "
-        "change it.") % {"code": code})
+    return RowError(number, field, not_on_team_message(code))
 
 
 def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, editable=None):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
 from kam.tenancy import cross_tenant
+from teams.permissions import not_on_team_message
 
 from . import opl
 from .models import (
@@ -741,9 +742,8 @@ def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY,
             result.errors.append((line, "department", _("Unknown department.")))
             continue
         if editable is not None and survey.customer_id not in editable:
-            result.errors.append((line, "customer_code", _(
-                "You are not on the account team of %(code)s; only its team and "
-                "administrators change it.") % {"code": survey.customer.code}))
+            result.errors.append((line, "customer_code",
+                                  not_on_team_message(survey.customer.code)))
             continue
         asked = {q.pk for q in questions if department in q.departments}
         answered = {code: value for code, value in row.items()

@@ -15,6 +15,7 @@ regions they lead.
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role
 from customers.models import Customer
@@ -80,6 +81,13 @@ def editable_customer_ids(tenant, user, role=None, today=None):
     if role == Role.ADMIN:
         return None
     return set(editable_customers(user, role, today).values_list("pk", flat=True))
+
+
+def not_on_team_message(code):
+    """The error a bulk write (an import, a bulk endpoint) gives for a row of an account
+    the writer may not change."""
+    return _("You are not on the account team of %(code)s; only its team and "
+             "administrators change it.") % {"code": code}
 
 
 def can_edit_team(request_or_user, role, team, today=None):
