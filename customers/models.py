@@ -131,6 +131,8 @@ class Customer(TenantOwnedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="customer_unique_code"),
+            # The target of the tenant-checking foreign keys (TierAssessment).
+            models.UniqueConstraint(fields=["id", "tenant"], name="customer_id_tenant"),
         ]
         indexes = [models.Index(fields=["tenant", "tier"])]
         verbose_name = _("customer")
@@ -296,6 +298,10 @@ class ScoringRun(TenantOwnedModel):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            # The target of the tenant-checking foreign keys (TierAssessment).
+            models.UniqueConstraint(fields=["id", "tenant"], name="scoringrun_id_tenant"),
+        ]
         verbose_name = _("scoring run")
 
     def __str__(self):
@@ -309,13 +315,21 @@ class ScoringRun(TenantOwnedModel):
 class TierAssessment(TenantOwnedModel):
     """One customer's result in one scoring run, with the breakdown that explains it."""
 
-    # No single-column indexes: the unique (run, customer) and the (customer, run) index
-    # below serve both look-ups, and every index slows the nightly insert of a row per
-    # customer.
+    # A run inserts a row per customer, so every index and key check here counts:
+    # - no single-column indexes: the unique (run, customer) and the (customer, run)
+    #   index below serve both look-ups;
+    # - on PostgreSQL the database checks (run, tenant) and (customer, tenant) against
+    #   the run's and the customer's own (migration 0005): two checks per row instead of
+    #   three, and an assessment can never name another tenant's run or customer.
+    #   Django still cascades the deletes;
+    # - no index on the tenant alone: every look-up names a run or a customer.
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+",
+                               editable=False, db_constraint=False, db_index=False)
     run = models.ForeignKey(ScoringRun, on_delete=models.CASCADE, related_name="assessments",
-                            db_index=False)
+                            db_index=False, db_constraint=False)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
-                                 related_name="assessments", db_index=False)
+                                 related_name="assessments", db_index=False,
+                                 db_constraint=False)
     score = models.DecimalField(max_digits=8, decimal_places=4, null=True, blank=True)
     rank = models.PositiveIntegerField(null=True, blank=True)
     computed_tier = models.CharField(max_length=1, choices=Tier.choices, blank=True)

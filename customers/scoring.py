@@ -20,20 +20,19 @@ by hand:
    revenue share before it is below the A cut-off, B while below the B cut-off, else C.
 7. An active override replaces the computed tier; the computed one is kept beside it.
 
-A run is set-based: a fixed number of queries whatever the number of customers.
+A run is set-based: `scoring_sql` turns the policy into one statement that applies rules
+1–7 in the database and inserts every active customer's assessment, so a run is a fixed
+number of queries whatever the number of customers, and no customer travels through Python.
 """
 
-import bisect
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dt_time
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-import orjson
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Max, OuterRef, Subquery, Sum
+from django.db.models import Avg, Count, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,8 +61,6 @@ CRITERIA = {
     "loyalty": ("latest", True),
     "strategic_fit": ("latest", True),
 }
-SCORE_PLACES = Decimal("0.0001")
-SHARE_PLACES = Decimal("0.000001")
 
 
 def weight_errors(weights):
@@ -129,7 +126,7 @@ def policy_snapshot(policy):
 
 def window_figures(policy):
     """(window, rows): one row per customer with figures in the window, aggregated in SQL."""
-    latest = PeriodFigure.objects.filter(customer__is_active=True).aggregate(p=Max("period"))["p"]
+    latest = latest_period()
     if latest is None:
         return [], []
     window = window_periods(latest, policy.lookback_quarters)
@@ -151,113 +148,15 @@ def window_figures(policy):
     return window, rows
 
 
-# --- the pure part -----------------------------------------------------------------
+# --- the run: one statement ----------------------------------------------------------
 
-@dataclass
-class Scored:
-    customer_id: int
-    code: str
-    revenue: Decimal
-    values: dict
-    normalised: dict = field(default_factory=dict)
-    score: Decimal = Decimal(0)
-    rank: int = 0
-    tier: str = ""
-
-
-def criterion_values(row, names):
-    """The window values of the criteria `names` (the weighted ones) for one row."""
-    values = {}
-    for name in names:
-        how = CRITERIA[name][0]
-        if how == "sum":
-            values[name] = as_decimal(row["revenue"] or 0)
-        elif how == "ratio":
-            revenue = as_decimal(row["revenue"] or 0)
-            cost = row["cost_sum"]
-            # Zero revenue makes the ratio undefined: treated as the worst (no value).
-            values[name] = (None if cost is None or revenue == 0
-                            else as_decimal(cost) / revenue * 100)
-        else:
-            value = row.get(name)
-            values[name] = None if value is None else as_decimal(value)
-    return values
-
-
-def as_decimal(value):
-    # PostgreSQL hands back Decimals already; SQLite gives floats and ints.
-    return value if type(value) is Decimal else Decimal(value)
-
-
-def normalise(scored, weights, method):
-    """Set each scored customer's y per weighted criterion (rule 3). Linear-logarithmic in
-    the number of customers: min/max once per criterion, percentiles by bisection."""
-    for name, (_how, higher) in CRITERIA.items():
-        if weights.get(name, 0) <= 0:
-            continue
-        present = sorted(s.values[name] for s in scored if s.values[name] is not None)
-        if present:
-            low, high = present[0], present[-1]
-        for s in scored:
-            x = s.values[name]
-            if x is None or not present:
-                s.normalised[name] = Decimal(0)
-            elif method == "percentile":
-                # The share of the other customers that do worse on this criterion.
-                worse = (bisect.bisect_left(present, x) if higher
-                         else len(present) - bisect.bisect_right(present, x))
-                s.normalised[name] = (Decimal(worse) / (len(present) - 1)
-                                      if len(present) > 1 else Decimal(0))
-            elif high == low:
-                s.normalised[name] = Decimal(0)
-            else:
-                s.normalised[name] = ((x - low) if higher else (high - x)) / (high - low)
-
-
-def score_all(scored, weights):
-    used = {name: Decimal(str(w)) for name, w in weights.items() if w and w > 0}
-    total = sum(used.values())
-    for s in scored:
-        raw = sum(w * s.normalised[name] for name, w in used.items())
-        s.score = (Decimal(100) * raw / total).quantize(SCORE_PLACES, ROUND_HALF_UP)
-
-
-def rank_all(scored):
-    scored.sort(key=lambda s: (-s.score, -s.revenue, s.code))
-    for position, s in enumerate(scored, start=1):
-        s.rank = position
-
-
-def tier_counts_by_share(n, a_share, b_share):
-    """(n_A, n_B) for count_share, with exact decimal arithmetic."""
-    n_a = int((n * Decimal(a_share)).to_integral_value(ROUND_CEILING))
-    n_ab = int((n * (Decimal(a_share) + Decimal(b_share))).to_integral_value(ROUND_CEILING))
-    return n_a, max(n_ab - n_a, 0)
-
-
-def assign_tiers(scored, policy):
-    """Set `tier` on the ranked customers; returns the facts that explain the cut."""
-    n = len(scored)
-    if policy.method == TieringMethod.VALUE_SHARE:
-        total = sum(s.revenue for s in scored)
-        cumulative = Decimal(0)
-        for s in sorted(scored, key=lambda s: (-s.revenue, s.code)):
-            before = cumulative / total if total else Decimal(1)
-            if before < policy.a_revenue_cutoff:
-                s.tier = "A"
-            elif before < policy.b_revenue_cutoff:
-                s.tier = "B"
-            else:
-                s.tier = "C"
-            s.values["cumulative_share_before"] = before
-            cumulative += s.revenue
-        return {"method": policy.method, "n": n,
-                "a_cutoff": str(policy.a_revenue_cutoff),
-                "b_cutoff": str(policy.b_revenue_cutoff)}
-    n_a, n_b = tier_counts_by_share(n, policy.a_share, policy.b_share)
-    for s in scored:
-        s.tier = "A" if s.rank <= n_a else "B" if s.rank <= n_a + n_b else "C"
-    return {"method": policy.method, "n": n, "n_a": n_a, "n_b": n_b}
+# What differs between the two databases the product runs on: JSON builders, and the
+# collation that orders codes by code point (Python's order, whatever the database locale).
+DIALECTS = {
+    "postgresql": {"object": "jsonb_build_object", "array": "jsonb_build_array",
+                   "by_code_point": 'COLLATE "C"'},
+    "sqlite": {"object": "json_object", "array": "json_array", "by_code_point": ""},
+}
 
 
 def weighted_criteria(weights):
@@ -266,17 +165,151 @@ def weighted_criteria(weights):
     return [name for name in CRITERIA if weights.get(name, 0) > 0]
 
 
-def compact_breakdown(s, names):
-    """What an assessment stores to explain its score: each weighted criterion's value
-    and normalised value (floats: they explain the score, kept exactly, not recompute
-    it). Weights and the cut are the run's; `breakdown_of` puts them back together."""
-    result = {
-        "values": [None if s.values[name] is None else float(s.values[name]) for name in names],
-        "normalised": [float(s.normalised[name]) for name in names],
+def window_value_sql(name):
+    """Rule 2: criterion `name` aggregated over a customer's window rows (CTE `figures`)."""
+    how = CRITERIA[name][0]
+    if how == "sum":
+        return "COALESCE(SUM(revenue), 0)"
+    if how == "ratio":  # × 1.0 first: integer sums would divide as integers
+        return ("CASE WHEN COALESCE(SUM(revenue), 0) = 0 THEN NULL "
+                "ELSE SUM(cost_to_serve) * 100.0 / SUM(revenue) END")
+    if how == "mean":
+        return f"AVG({name})"
+    return f"MAX(latest_{name})"  # the same on every row of the customer
+
+
+def normalised_sql(name, method):
+    """Rule 3: y of criterion `name` from its window value x_<name> (CTE `per_customer`)."""
+    x, higher = f"x_{name}", CRITERIA[name][1]
+    if method == "percentile":
+        # PERCENT_RANK = (peers strictly before) / (present values − 1), 0 for one value.
+        order = "ASC" if higher else "DESC"
+        return (f"CASE WHEN {x} IS NULL THEN 0 ELSE CAST(PERCENT_RANK() OVER ("
+                f"PARTITION BY {x} IS NULL ORDER BY {x} {order}) AS NUMERIC) END")
+    low, high = f"MIN({x}) OVER ()", f"MAX({x}) OVER ()"
+    distance = f"{x} - {low}" if higher else f"{high} - {x}"
+    return (f"CASE WHEN {x} IS NULL OR {high} = {low} THEN 0 "
+            f"ELSE ({distance}) * 1.0 / ({high} - {low}) END")
+
+
+def tier_sql(policy):
+    """Rule 6 as a CASE over the ranked rows (CTE `ranked`), and its parameters."""
+    if policy.method == TieringMethod.VALUE_SHARE:
+        # before < cut-off, without dividing: revenue_before < cut-off × total.
+        return ("CASE WHEN total > 0 AND revenue_before < %(a_cut)s * total THEN 'A' "
+                "WHEN total > 0 AND revenue_before < %(b_cut)s * total THEN 'B' ELSE 'C' END",
+                {"a_cut": policy.a_revenue_cutoff, "b_cut": policy.b_revenue_cutoff})
+    # rank ≤ ceil(n·s) ⇔ rank − 1 < n·s ⇔ (rank − 1)·q < n·p for s = p/q: exact in
+    # integers, where a database computing in floats would find 30 × 0.1 > 3.
+    a_p, a_q = Decimal(policy.a_share).as_integer_ratio()
+    ab_p, ab_q = (Decimal(policy.a_share) + Decimal(policy.b_share)).as_integer_ratio()
+    return ("CASE WHEN (rank - 1) * %(a_q)s < n * %(a_p)s THEN 'A' "
+            "WHEN (rank - 1) * %(ab_q)s < n * %(ab_p)s THEN 'B' ELSE 'C' END",
+            {"a_p": a_p, "a_q": a_q, "ab_p": ab_p, "ab_q": ab_q})
+
+
+def scoring_sql(policy, window, dialect):
+    """The statement that scores, ranks and tiers every active customer and stores an
+    assessment for each (rules 1–7) — in the database, as the run writes a row per
+    customer: moving them through Python cost several times the database's own work.
+
+    Parameters by name: tenant, run, today, the window's periods p0…, the weights w_…
+    and their sum, and the tier cut's. Only names from CRITERIA, this module's CASEs and
+    the models' table names are written into the text."""
+    names = weighted_criteria(policy.weights)
+    latest = [name for name in names if CRITERIA[name][0] == "latest"]
+    columns = sorted({"revenue", "cost_to_serve", *(n for n in names if CRITERIA[n][0] == "mean")})
+    latest_columns = "".join(
+        f", FIRST_VALUE(f.{name}) OVER (PARTITION BY f.customer_id "
+        f"ORDER BY CASE WHEN f.{name} IS NULL THEN 1 ELSE 0 END, f.period DESC "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS latest_{name}"
+        for name in latest)
+    tier_case, _cut_params = tier_sql(policy)
+    value_share = policy.method == TieringMethod.VALUE_SHARE
+    weighted_sum = " + ".join(f"%(w_{name})s * y_{name}" for name in names)
+    json_object, json_array = DIALECTS[dialect]["object"], DIALECTS[dialect]["array"]
+    # Values to 4 places and normalised values to 10, as the explanation shows them
+    # (`breakdown_of`): exact enough that each contribution adds up to the score.
+    breakdown = (
+        f"{json_object}('values', {json_array}("
+        + ", ".join(f"ROUND(t.x_{name}, 4)" for name in names)
+        + f"), 'normalised', {json_array}("
+        + ", ".join(f"ROUND(t.y_{name}, 10)" for name in names) + ")"
+        + (", 'cumulative_share_before', CASE WHEN t.total > 0 "
+           "THEN ROUND(t.revenue_before * 1.0 / t.total, 10) ELSE 1 END"
+           if value_share else "")
+        + ")")
+    by_code = DIALECTS[dialect]["by_code_point"]
+    revenue_before = (
+        f", COALESCE(SUM(revenue) OVER (ORDER BY revenue DESC, code {by_code} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS revenue_before"
+        if value_share else "")
+    periods = ", ".join(f"%(p{i})s" for i in range(len(window)))
+    customer, figure = Customer._meta.db_table, PeriodFigure._meta.db_table
+    override, assessment = TierOverride._meta.db_table, TierAssessment._meta.db_table
+    return f"""
+        WITH figures AS (
+            SELECT f.customer_id, c.code, {", ".join(f"f.{c}" for c in columns)}{latest_columns}
+            FROM {figure} f JOIN {customer} c ON c.id = f.customer_id
+            WHERE f.tenant_id = %(tenant)s AND c.tenant_id = %(tenant)s AND c.is_active
+              AND f.period IN ({periods})
+        ),
+        per_customer AS (
+            SELECT customer_id, code, COALESCE(SUM(revenue), 0) AS revenue,
+                   {", ".join(f"{window_value_sql(n)} AS x_{n}" for n in names)}
+            FROM figures GROUP BY customer_id, code
+        ),
+        normalised AS (
+            SELECT per_customer.*, COUNT(*) OVER () AS n, SUM(revenue) OVER () AS total,
+                   {", ".join(f"{normalised_sql(n, policy.normalisation)} AS y_{n}"
+                              for n in names)}
+            FROM per_customer
+        ),
+        scored AS (
+            SELECT normalised.*, ROUND(100 * ({weighted_sum}) / %(weight_sum)s, 4) AS score
+            FROM normalised
+        ),
+        ranked AS (
+            SELECT scored.*,
+                   ROW_NUMBER() OVER (
+                       ORDER BY score DESC, revenue DESC, code {by_code}) AS rank
+                   {revenue_before}
+            FROM scored
+        ),
+        tiered AS (
+            SELECT ranked.*, {tier_case} AS computed_tier FROM ranked
+        ),
+        overrides AS (
+            SELECT customer_id, tier, ROW_NUMBER() OVER (
+                       PARTITION BY customer_id ORDER BY created_at DESC, id DESC) AS newest
+            FROM {override}
+            WHERE tenant_id = %(tenant)s AND ended_at IS NULL AND expires_on >= %(today)s
+        )
+        INSERT INTO {assessment} (tenant_id, run_id, customer_id, score, rank, computed_tier,
+            tier, tier_source, previous_tier, revenue, revenue_share, breakdown)
+        SELECT %(tenant)s, %(run)s, c.id, t.score, t.rank, COALESCE(t.computed_tier, ''),
+               COALESCE(o.tier, t.computed_tier, ''),
+               CASE WHEN o.tier IS NOT NULL THEN 'override'
+                    WHEN t.computed_tier IS NOT NULL THEN 'computed' ELSE '' END,
+               c.tier, COALESCE(t.revenue, 0),
+               CASE WHEN t.total > 0 THEN ROUND(t.revenue * 1.0 / t.total, 6) ELSE 0 END,
+               CASE WHEN t.customer_id IS NULL THEN '{{}}' ELSE {breakdown} END
+        FROM {customer} c
+        LEFT JOIN tiered t ON t.customer_id = c.id
+        LEFT JOIN overrides o ON o.customer_id = c.id AND o.newest = 1
+        WHERE c.tenant_id = %(tenant)s AND c.is_active
+    """  # noqa: S608 -- see the docstring
+
+
+def scoring_params(policy, window, *, tenant, run, today):
+    names = weighted_criteria(policy.weights)
+    weights = {f"w_{name}": Decimal(str(policy.weights[name])) for name in names}
+    return {
+        "tenant": tenant.pk, "run": run.pk, "today": today,
+        **{f"p{i}": period for i, period in enumerate(window)},
+        **weights, "weight_sum": sum(weights.values()),
+        **tier_sql(policy)[1],
     }
-    if "cumulative_share_before" in s.values:
-        result["cumulative_share_before"] = float(s.values["cumulative_share_before"])
-    return result
 
 
 def breakdown_of(assessment):
@@ -306,125 +339,60 @@ def breakdown_of(assessment):
     return result
 
 
-def compute(rows, customers, policy):
-    """Score, rank and tier the aggregated rows. Pure: no database access.
-
-    `customers` maps customer id -> code. Returns (scored list, cut facts).
-    """
-    names = weighted_criteria(policy.weights)
-    scored = [
-        Scored(customer_id=row["customer_id"], code=customers[row["customer_id"]],
-               revenue=as_decimal(row["revenue"] or 0), values=criterion_values(row, names))
-        for row in rows
-        if row["customer_id"] in customers
-    ]
-    normalise(scored, policy.weights, policy.normalisation)
-    if scored:
-        score_all(scored, policy.weights)
-    rank_all(scored)
-    cut = assign_tiers(scored, policy)
-    return scored, cut
-
-
-# --- the run -----------------------------------------------------------------------
-
-def active_overrides(today):
-    """Customer id -> the override in force on `today` (newest wins)."""
-    overrides = TierOverride.objects.filter(ended_at__isnull=True, expires_on__gte=today)
-    result = {}
-    for override in overrides.order_by("created_at", "id"):
-        result[override.customer_id] = override
-    return result
+def latest_period():
+    """The latest quarter with figures of an active customer (rule 1), or None."""
+    # ORDER BY … LIMIT 1, not MAX(): it walks the (tenant, period) index from the end.
+    return (PeriodFigure.objects.filter(customer__is_active=True).order_by("-period")
+            .values_list("period", flat=True).first())
 
 
 @transaction.atomic
 def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
-    """Recompute every active customer's tier for `tenant`; returns the ScoringRun."""
+    """Recompute every active customer's tier for `tenant`; returns the ScoringRun.
+    A fixed number of statements whatever the number of customers."""
     started = time.monotonic()
     policy = current_policy(tenant)
-    window, rows = window_figures(policy)
-    customers = {c["id"]: c for c in Customer.objects.filter(is_active=True)
-                 .values("id", "code", "tier")}
-    scored, cut = compute(rows, {pk: c["code"] for pk, c in customers.items()}, policy)
-    overrides = active_overrides(tenant.today())
-
+    latest = latest_period()
+    window = window_periods(latest, policy.lookback_quarters) if latest else []
     run = ScoringRun.objects.create(
-        tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), cut=cut,
-        trigger=trigger,
-        triggered_by=user, window_start=window[0] if window else "",
+        tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), cut={},
+        trigger=trigger, triggered_by=user, window_start=window[0] if window else "",
         window_end=window[-1] if window else "", started_at=timezone.now(),
-        customers_total=len(customers), customers_scored=len(scored),
     )
-    total_revenue = sum((s.revenue for s in scored), Decimal(0))
-    by_id = {s.customer_id: s for s in scored}
-    names = weighted_criteria(policy.weights)
-    assessments, counts, changes = [], {"A": 0, "B": 0, "C": 0, "none": 0}, 0
-    for customer_id, customer in customers.items():
-        s = by_id.get(customer_id)
-        override = overrides.get(customer_id)
-        computed = s.tier if s else ""
-        tier = override.tier if override else computed
-        counts[tier or "none"] += 1
-        changes += tier != customer["tier"]
-        assessments.append((
-            customer_id, s.score if s else None, s.rank if s else None, computed, tier,
-            "override" if override else ("computed" if computed else ""), customer["tier"],
-            s.revenue if s else Decimal(0),
-            (s.revenue / total_revenue).quantize(SHARE_PLACES)
-            if s and total_revenue else Decimal(0),
-            compact_breakdown(s, names) if s else {},
-        ))
-    insert_assessments(run, assessments)
+    periods = window or [""]  # no figures at all: no period matches, nobody is scored
+    with connection.cursor() as cursor:
+        cursor.execute(scoring_sql(policy, periods, connection.vendor),
+                       scoring_params(policy, periods, tenant=tenant, run=run,
+                                      today=tenant.today()))
     apply_run_to_customers(run)
-    customers_changed.send(sender=ScoringRun, tenant=tenant, customer_ids=[
-        row[0] for row in assessments if row[4] != row[6]])  # tier != previous tier
 
+    assessments = TierAssessment.objects.filter(run=run)
+    counts, computed = {"A": 0, "B": 0, "C": 0, "none": 0}, {}
+    for row in assessments.values("tier", "computed_tier").annotate(count=Count("id")):
+        counts[row["tier"] or "none"] += row["count"]
+        computed[row["computed_tier"]] = computed.get(row["computed_tier"], 0) + row["count"]
+    changed = list(assessments.exclude(tier=F("previous_tier"))
+                   .values_list("customer_id", flat=True))
+    customers_changed.send(sender=ScoringRun, tenant=tenant, customer_ids=changed)
+
+    scored = sum(count for tier, count in computed.items() if tier)
+    if policy.method == TieringMethod.VALUE_SHARE:
+        cut = {"method": policy.method, "n": scored,
+               "a_cutoff": str(policy.a_revenue_cutoff),
+               "b_cutoff": str(policy.b_revenue_cutoff)}
+    else:
+        cut = {"method": policy.method, "n": scored, "n_a": computed.get("A", 0),
+               "n_b": computed.get("B", 0)}
+    run.cut = cut
+    run.customers_total = sum(counts.values())
+    run.customers_scored = scored
     run.finished_at = timezone.now()
     run.duration_ms = int((time.monotonic() - started) * 1000)
     run.tier_counts = counts
-    run.changes = changes
-    run.save(update_fields=["finished_at", "duration_ms", "tier_counts", "changes"])
+    run.changes = len(changed)
+    run.save(update_fields=["cut", "customers_total", "customers_scored", "finished_at",
+                            "duration_ms", "tier_counts", "changes"])
     return run
-
-
-# The columns of an assessment row as `run_scoring` builds it, after tenant and run.
-ASSESSMENT_COLUMNS = ("customer_id", "score", "rank", "computed_tier", "tier", "tier_source",
-                      "previous_tier", "revenue", "revenue_share", "breakdown")
-
-
-def insert_assessments(run, rows):
-    """Store a run's assessments, one row per active customer, in one statement.
-
-    A nightly run writes every customer of the tenant, so this is the run's biggest cost.
-    On PostgreSQL the rows go in as one column array each (INSERT … SELECT FROM UNNEST),
-    skipping model instances and per-value adaptation, which cost several times the
-    database's own work. Other databases take the ORM's bulk insert. Tenant and run
-    are the run's own, written explicitly."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        TierAssessment.objects.bulk_create(
-            TierAssessment(tenant_id=run.tenant_id, run=run,
-                           **dict(zip(ASSESSMENT_COLUMNS, row, strict=True)))
-            for row in rows)
-        return
-    columns = list(zip(*rows, strict=True))
-    # Numbers and JSON travel as text: psycopg2 adapts strings far faster than Decimals.
-    for index in (1, 7, 8):
-        columns[index] = [None if value is None else str(value) for value in columns[index]]
-    columns[-1] = [orjson.dumps(breakdown).decode() for breakdown in columns[-1]]
-    types = ("bigint", "numeric", "integer", "text", "text", "text", "text", "numeric",
-             "numeric", "jsonb")
-    arrays = ", ".join(f"%s::{sql_type}[]" for sql_type in types)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # Table and column names come from the model and this module; values are
-            # parameters.
-            f"INSERT INTO {TierAssessment._meta.db_table} "  # noqa: S608
-            f"(tenant_id, run_id, {', '.join(ASSESSMENT_COLUMNS)}) "
-            f"SELECT %s, %s, * FROM UNNEST({arrays})",
-            [run.tenant_id, run.pk, *(list(column) for column in columns)],
-        )
 
 
 def apply_run_to_customers(run):

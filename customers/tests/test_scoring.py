@@ -4,12 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from customers import scoring, services
 from customers.models import Customer, ScoringPolicy, ScoringRun, TierAssessment
+from kam.tenancy import tenant_context
 from tests.factories import CustomerFactory, PeriodFigureFactory
 
 
@@ -41,10 +43,13 @@ def test_tier_shares_follow_the_policy(in_tenant):
     assert [tiers[f"K{i:03d}"] for i in (0, 3, 4, 11, 12, 39)] == ["A", "A", "B", "B", "C", "C"]
 
 
-def test_count_share_rounds_up_with_exact_decimals():
-    assert scoring.tier_counts_by_share(10, Decimal("0.1"), Decimal("0.2")) == (1, 2)
-    assert scoring.tier_counts_by_share(11, Decimal("0.1"), Decimal("0.2")) == (2, 2)
-    assert scoring.tier_counts_by_share(1, Decimal("0.1"), Decimal("0.2")) == (1, 0)
+@pytest.mark.parametrize(("n", "n_a", "n_b"), [(1, 1, 0), (10, 1, 2), (11, 2, 2), (30, 3, 6)])
+def test_count_share_rounds_up_with_exact_decimals(in_tenant, n, n_a, n_b):
+    # 30 × 0.1 is 3.0000000000000004 in floats: exactly 3 A customers, not 4.
+    portfolio(in_tenant, n)
+    run = scoring.run_scoring(in_tenant)
+    assert run.tier_counts == {"A": n_a, "B": n_b, "C": n - n_a - n_b, "none": 0}
+    assert (run.cut["n"], run.cut["n_a"], run.cut["n_b"]) == (n, n_a, n_b)
 
 
 def test_a_higher_score_never_gets_a_lower_tier(in_tenant):
@@ -81,6 +86,36 @@ def test_score_and_breakdown_can_be_recomputed_by_hand(in_tenant):
                                                      "weight": 0.5, "contribution": 25.0}
     assert breakdown["rank"] == 2 and breakdown["method"] == "count_share"
     assert breakdown["n"] == 3
+
+
+def test_percentile_normalisation_counts_the_customers_that_do_worse(in_tenant):
+    weights = dict.fromkeys(scoring.CRITERIA, 0) | {"revenue": 1, "payment_days": 1}
+    ScoringPolicy.objects.create(tenant=in_tenant, version=2, weights=weights,
+                                 normalisation="percentile")
+    figures(in_tenant, "A", revenue=100, payment_days=30)
+    figures(in_tenant, "B", revenue=200, payment_days=60)
+    figures(in_tenant, "C", revenue=200, payment_days=60)
+    figures(in_tenant, "D", revenue=400, payment_days=None)
+    run = scoring.run_scoring(in_tenant)
+    by_code = {a.customer.code: a for a in
+               TierAssessment.objects.filter(run=run).select_related("customer", "run")}
+    # revenue: 0, 1/3, 1/3, 1 of 3 others; days (lower is better, D has none): 1, 0, 0, –.
+    assert {code: a.score for code, a in by_code.items()} == {
+        "A": Decimal("50.0000"), "B": Decimal("16.6667"), "C": Decimal("16.6667"),
+        "D": Decimal("50.0000")}
+    assert [by_code[c].rank for c in "DABC"] == [1, 2, 3, 4]
+    criteria = scoring.breakdown_of(by_code["B"])["criteria"]
+    assert criteria["revenue"]["normalised"] == 0.333333
+    assert criteria["payment_days"]["normalised"] == 0.0
+
+
+def test_ties_are_broken_by_code_in_code_point_order(in_tenant):
+    revenue_only(in_tenant)
+    for code in ("a-1", "B-2", "b-1"):
+        figures(in_tenant, code, revenue=500)
+    run = scoring.run_scoring(in_tenant)
+    ranks = dict(TierAssessment.objects.filter(run=run).values_list("customer__code", "rank"))
+    assert ranks == {"B-2": 1, "a-1": 2, "b-1": 3}
 
 
 def test_window_is_the_last_quarters_ending_at_the_latest_with_figures(in_tenant):
@@ -214,13 +249,30 @@ def test_run_is_set_based(in_tenant, django_assert_max_num_queries):
 
 def test_runs_are_isolated_per_tenant(in_tenant, other_tenant):
     portfolio(in_tenant, 5)
-    from kam.tenancy import tenant_context
     with tenant_context(other_tenant):
         figures(other_tenant, "OTHER", revenue=99_999_999)
     run = scoring.run_scoring(in_tenant)
     assert run.customers_total == 5
     with tenant_context(other_tenant):
         assert Customer.objects.get(code="OTHER").tier == ""
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="SQLite cannot add the tenant-checking keys to a table")
+def test_the_database_refuses_an_assessment_of_another_tenants_customer(in_tenant,
+                                                                        other_tenant):
+    portfolio(in_tenant, 1)
+    run = scoring.run_scoring(in_tenant)
+    with tenant_context(other_tenant):
+        foreign = figures(other_tenant, "OTHER", revenue=10)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        # Past the model's own checks: straight into the table, as a raw statement could.
+        cursor.execute(
+            "INSERT INTO customers_tierassessment (tenant_id, run_id, customer_id, "
+            "computed_tier, tier, tier_source, previous_tier, revenue, revenue_share, "
+            "breakdown) VALUES (%s, %s, %s, '', '', '', '', 0, 0, '{}')",
+            [in_tenant.pk, run.pk, foreign.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def test_weight_errors():
