@@ -25,7 +25,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FloatField,
     Max,
     OuterRef,
     Q,
@@ -33,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -129,8 +128,7 @@ class Scope:
     def window(self):
         """The scoring window (the policy's last k quarters ending with the tenant's
         latest quarter with figures), or []."""
-        latest = (PeriodFigure.objects.filter(customer__is_active=True)
-                  .aggregate(p=Max("period"))["p"])
+        latest = scoring.latest_period()
         return scoring.window_periods(latest, self.policy.lookback_quarters) if latest else []
 
     @cached_property
@@ -139,10 +137,10 @@ class Scope:
         if not self.window:
             return []
         rows = (PeriodFigure.objects.filter(customer__in=self.ids(), period__in=self.window)
-                .order_by().values("customer_id", "customer__tier", "customer__name",
-                                   "customer__code")
-                .annotate(revenue=Sum("revenue")))
-        return sorted(rows, key=lambda r: (-(r["revenue"] or 0), r["customer__code"]))
+                .values("customer_id", "customer__tier", "customer__name", "customer__code")
+                .annotate(revenue=Coalesce(Sum("revenue"), Decimal(0)))
+                .order_by("-revenue", "customer__code"))
+        return list(rows)
 
 
 def base_customers():
@@ -257,11 +255,11 @@ def hhi_trend(scope, quarters=HHI_QUARTERS):
     if not scope.window:
         return []
     periods = scoring.window_periods(scope.window[-1], quarters)
-    revenue = Cast(F("revenue"), FloatField())
+    # Exact sums: PostgreSQL adds numerics faster than it converts them to floats.
     rows = (PeriodFigure.objects.filter(customer__in=scope.ids(), period__in=periods)
             .order_by().values("period")
-            .annotate(total=Sum(revenue), squares=Sum(revenue * revenue), top=Max(revenue),
-                      n=Count("pk")))
+            .annotate(total=Sum("revenue"), squares=Sum(F("revenue") * F("revenue")),
+                      top=Max("revenue"), n=Count("pk")))
     by_period = {row["period"]: row for row in rows}
     trend = []
     for period in periods:
@@ -271,8 +269,8 @@ def hhi_trend(scope, quarters=HHI_QUARTERS):
             continue
         trend.append({
             "period": period,
-            "hhi": round(10_000 * row["squares"] / row["total"] ** 2, 1),
-            "top1_share": round(100 * row["top"] / row["total"], 1),
+            "hhi": round(float(10_000 * row["squares"] / row["total"] ** 2), 1),
+            "top1_share": round(float(100 * row["top"] / row["total"]), 1),
             "customers": row["n"],
         })
     return trend
@@ -384,16 +382,8 @@ def opl_panel(scope):
     many items)."""
     today, now, tz = scope.today, scope.now, scope.tenant.tzinfo
     items = OplItem.objects.filter(customer__in=scope.ids())
-    active = items.filter(status__in=opl.ACTIVE)
 
-    owners = (active.order_by().values("owner_id", "owner__full_name", "owner__email")
-              .annotate(open=Count("pk"), overdue=Count("pk", filter=opl.overdue_q(today)),
-                        stale=Count("pk", filter=opl.stale_q(now))))
-    by_owner = sorted(
-        ({"owner": user_ref(r["owner_id"], r["owner__full_name"], r["owner__email"]),
-          "open": r["open"], "overdue": r["overdue"], "stale": r["stale"]} for r in owners),
-        key=lambda r: (-r["overdue"], -r["open"], r["owner"]["name"] if r["owner"] else ""))
-
+    # One grouped query gives both the owners' rows and, summed, the totals.
     ageing = {}
     for key, _label, low, high in AGEING_BUCKETS:
         condition = Q(status__in=opl.ACTIVE, opened_on__lte=today - timedelta(days=low))
@@ -401,12 +391,19 @@ def opl_panel(scope):
             condition &= Q(opened_on__gte=today - timedelta(days=high))
         ageing[key] = Count("pk", filter=condition)
     start = today - timedelta(days=7 * BURNDOWN_WEEKS)
-    totals = items.aggregate(
+    owners = list(items.order_by().values("owner_id", "owner__full_name", "owner__email").annotate(
         open=Count("pk", filter=Q(status__in=opl.ACTIVE)),
         overdue=Count("pk", filter=opl.overdue_q(today)),
         stale=Count("pk", filter=opl.stale_q(now)),
         open_at_start=Count("pk", filter=Q(opened_on__lte=start) & ~_closed_by(start, tz)),
-        **ageing)
+        **ageing))
+    totals = {key: sum(r[key] for r in owners)
+              for key in ("open", "overdue", "stale", "open_at_start", *ageing)}
+    by_owner = sorted(
+        ({"owner": user_ref(r["owner_id"], r["owner__full_name"], r["owner__email"]),
+          "open": r["open"], "overdue": r["overdue"], "stale": r["stale"]}
+         for r in owners if r["open"]),
+        key=lambda r: (-r["overdue"], -r["open"], r["owner"]["name"] if r["owner"] else ""))
 
     window = Q(opened_on__gt=start, opened_on__lte=today)
     opened = _per_day(items.filter(window), "opened_on")
