@@ -20,7 +20,7 @@ by hand:
    revenue share before it is below the A cut-off, B while below the B cut-off, else C.
 7. An active override replaces the computed tier; the computed one is kept beside it.
 
-A run is set-based: `scoring_sql` turns the policy into one statement that applies rules
+A run is set-based: `scoring_statement` turns the policy into one statement that applies rules
 1–7 in the database and inserts every active customer's assessment, so a run is a fixed
 number of queries whatever the number of customers, and no customer travels through Python.
 """
@@ -126,10 +126,9 @@ def policy_snapshot(policy):
 
 def window_figures(policy):
     """(window, rows): one row per customer with figures in the window, aggregated in SQL."""
-    latest = latest_period()
-    if latest is None:
+    window = scoring_window(policy)
+    if not window:
         return [], []
-    window = window_periods(latest, policy.lookback_quarters)
     figures = PeriodFigure.objects.filter(period__in=window, customer__is_active=True)
     annotations = {
         "revenue": Sum("revenue"),
@@ -208,14 +207,14 @@ def tier_sql(policy):
             {"a_p": a_p, "a_q": a_q, "ab_p": ab_p, "ab_q": ab_q})
 
 
-def scoring_sql(policy, window, dialect):
-    """The statement that scores, ranks and tiers every active customer and stores an
+def scoring_statement(policy, window, dialect, *, tenant, run, today):
+    """(sql, params): the statement that scores, ranks and tiers every active customer and stores an
     assessment for each (rules 1–7) — in the database, as the run writes a row per
     customer: moving them through Python cost several times the database's own work.
 
-    Parameters by name: tenant, run, today, the window's periods p0…, the weights w_…
-    and their sum, and the tier cut's. Only names from CRITERIA, this module's CASEs and
-    the models' table names are written into the text."""
+    Values are parameters by name: tenant, run, today, the window's periods p0…, the
+    weights w_… and their sum, and the tier cut's. Only names from CRITERIA, this
+    module's CASEs and the models' table names are written into the text."""
     names = weighted_criteria(policy.weights)
     latest = [name for name in names if CRITERIA[name][0] == "latest"]
     columns = sorted({"revenue", "cost_to_serve", *(n for n in names if CRITERIA[n][0] == "mean")})
@@ -224,7 +223,7 @@ def scoring_sql(policy, window, dialect):
         f"ORDER BY CASE WHEN f.{name} IS NULL THEN 1 ELSE 0 END, f.period DESC "
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS latest_{name}"
         for name in latest)
-    tier_case, _cut_params = tier_sql(policy)
+    tier_case, cut_params = tier_sql(policy)
     value_share = policy.method == TieringMethod.VALUE_SHARE
     weighted_sum = " + ".join(f"%(w_{name})s * y_{name}" for name in names)
     json_object, json_array = DIALECTS[dialect]["object"], DIALECTS[dialect]["array"]
@@ -247,7 +246,7 @@ def scoring_sql(policy, window, dialect):
     periods = ", ".join(f"%(p{i})s" for i in range(len(window)))
     customer, figure = Customer._meta.db_table, PeriodFigure._meta.db_table
     override, assessment = TierOverride._meta.db_table, TierAssessment._meta.db_table
-    return f"""
+    sql = f"""
         WITH figures AS (
             SELECT f.customer_id, c.code, {", ".join(f"f.{c}" for c in columns)}{latest_columns}
             FROM {figure} f JOIN {customer} c ON c.id = f.customer_id
@@ -299,17 +298,11 @@ def scoring_sql(policy, window, dialect):
         LEFT JOIN overrides o ON o.customer_id = c.id AND o.newest = 1
         WHERE c.tenant_id = %(tenant)s AND c.is_active
     """  # noqa: S608 -- see the docstring
-
-
-def scoring_params(policy, window, *, tenant, run, today):
-    names = weighted_criteria(policy.weights)
     weights = {f"w_{name}": Decimal(str(policy.weights[name])) for name in names}
-    return {
-        "tenant": tenant.pk, "run": run.pk, "today": today,
-        **{f"p{i}": period for i, period in enumerate(window)},
-        **weights, "weight_sum": sum(weights.values()),
-        **tier_sql(policy)[1],
-    }
+    params = {"tenant": tenant.pk, "run": run.pk, "today": today,
+              **{f"p{i}": period for i, period in enumerate(window)},
+              **weights, "weight_sum": sum(weights.values()), **cut_params}
+    return sql, params
 
 
 def breakdown_of(assessment):
@@ -339,11 +332,13 @@ def breakdown_of(assessment):
     return result
 
 
-def latest_period():
-    """The latest quarter with figures of an active customer (rule 1), or None."""
+def scoring_window(policy):
+    """Rule 1: the policy's last k quarters ending with the latest quarter with figures
+    of an active customer; [] when there are none."""
     # ORDER BY … LIMIT 1, not MAX(): it walks the (tenant, period) index from the end.
-    return (PeriodFigure.objects.filter(customer__is_active=True).order_by("-period")
-            .values_list("period", flat=True).first())
+    latest = (PeriodFigure.objects.filter(customer__is_active=True).order_by("-period")
+              .values_list("period", flat=True).first())
+    return window_periods(latest, policy.lookback_quarters) if latest else []
 
 
 @transaction.atomic
@@ -352,8 +347,7 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
     A fixed number of statements whatever the number of customers."""
     started = time.monotonic()
     policy = current_policy(tenant)
-    latest = latest_period()
-    window = window_periods(latest, policy.lookback_quarters) if latest else []
+    window = scoring_window(policy)
     run = ScoringRun.objects.create(
         tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), cut={},
         trigger=trigger, triggered_by=user, window_start=window[0] if window else "",
@@ -361,9 +355,8 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
     )
     periods = window or [""]  # no figures at all: no period matches, nobody is scored
     with connection.cursor() as cursor:
-        cursor.execute(scoring_sql(policy, periods, connection.vendor),
-                       scoring_params(policy, periods, tenant=tenant, run=run,
-                                      today=tenant.today()))
+        cursor.execute(*scoring_statement(policy, periods, connection.vendor, tenant=tenant,
+                                          run=run, today=tenant.today()))
     apply_run_to_customers(run)
 
     assessments = TierAssessment.objects.filter(run=run)

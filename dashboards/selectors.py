@@ -128,8 +128,7 @@ class Scope:
     def window(self):
         """The scoring window (the policy's last k quarters ending with the tenant's
         latest quarter with figures), or []."""
-        latest = scoring.latest_period()
-        return scoring.window_periods(latest, self.policy.lookback_quarters) if latest else []
+        return scoring.scoring_window(self.policy)
 
     @cached_property
     def window_revenue(self):
