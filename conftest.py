@@ -7,6 +7,9 @@ from accounts.services import create_api_token
 from kam.tenancy import tenant_context
 from tests.factories import MembershipFactory, TenantFactory
 
+# The `stack` fixture: real Redis, Celery worker and beat processes (tests.celery_stack).
+pytest_plugins = ["tests.celery_stack"]
+
 
 @pytest.fixture
 def tenant(db):
@@ -90,3 +93,25 @@ def team_accounts(tenant):
     TeamMemberFactory(tenant=tenant, team__customer=mine, user=manager.user, role="AR")
     TeamMemberFactory(tenant=tenant, team__customer=theirs, user=colleague.user, role="AR")
     return manager, mine, theirs
+
+
+@pytest.fixture
+def celery_conf():
+    """`celery_conf(**options)` changes the Celery app's configuration for one test."""
+    from kam.celery import app
+
+    saved = {}
+
+    def change(**options):
+        for key in options:
+            saved.setdefault(key, app.conf[key])
+        app.conf.update(options)
+
+    yield change
+    app.conf.update(saved)
+
+
+@pytest.fixture
+def eager(celery_conf):
+    """Run tasks in-process, even when REDIS_URL points at a real broker (CI)."""
+    celery_conf(task_always_eager=True, task_eager_propagates=True)

@@ -14,7 +14,7 @@ from customers.filters import TIER_CHOICES
 from kam.api import ALL_ROLES, Pagination
 from kam.schema import AutoSchema
 
-from . import selectors, serializers
+from . import caching, selectors, serializers
 from .filters import DashboardFilter
 
 DASHBOARD_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
@@ -69,7 +69,7 @@ class DashboardViewSet(viewsets.GenericViewSet):
     @panel_schema(serializers.DashboardSerializer, "Every dashboard panel",
                   "All panels of the executive dashboard in one answer.")
     def list(self, request):
-        data, _computed_at = selectors.cached_dashboard(self.scope())
+        data, _computed_at = caching.dashboard(self.scope())
         return Response(serializers.DashboardSerializer(data).data)
 
     @panel_schema(serializers.DashboardTiersSerializer, "Tiers and the Pareto curve",

@@ -39,7 +39,6 @@ import orjson
 from django.db.models import (
     CharField,
     Count,
-    Exists,
     Max,
     OuterRef,
     Q,
@@ -449,9 +448,12 @@ def store(found, *, today, now):
 def outdated(customers, today):
     """The customers of `customers` whose stored health is missing, stale or older than
     `today`."""
-    fresh = AccountHealth.objects.filter(customer=OuterRef("pk"), computed_on=today,
-                                         stale=False)
-    return customers.filter(~Exists(fresh))
+    # A left join on the one-to-one key rather than NOT EXISTS: right after the nightly
+    # refresh moves every row to a new day, statistics still say no row is of `today`,
+    # and the planner's anti-join then compares every customer with every row.
+    return customers.filter(Q(health_record__isnull=True) | Q(health_record__stale=True)
+                            | Q(health_record__computed_on__lt=today)
+                            | Q(health_record__computed_on__gt=today))
 
 
 def refresh(customers, *, tenant, today=None, now=None, everything=False):

@@ -8,18 +8,13 @@ Every function runs a fixed number of queries whatever the tenant's size: groupe
 aggregates in SQL, rules applied in Python over rows fetched in one query.
 """
 
-import logging
 import math
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 
 import orjson
-from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -33,7 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers import scoring
@@ -58,8 +53,6 @@ from teams.models import TeamMember, TeamRole, active_on
 
 from . import health
 from .models import AccountHealth
-
-logger = logging.getLogger(__name__)
 
 LIST_LIMIT = 10  # rows of a panel's list (the full list is one click away)
 HEATMAP_ROWS = 20
@@ -345,7 +338,7 @@ def satisfaction(scope, limit=HEATMAP_ROWS):
     trend = index.trend(total, total_before)
     return {
         "campaign": campaign.period, "previous": previous.period if previous else None,
-        "departments": [{"key": key, "label": str(label)} for key, label in departments],
+        "departments": [{"key": key, "label": label} for key, label in departments],
         "rows": [{key: row[key] for key in ("customer", "cells", "index", "trend")}
                  for row in rows[:limit]],
         "customers": len(rows), "index": total,
@@ -429,7 +422,7 @@ def opl_panel(scope):
         "totals": {"open": totals["open"], "overdue": totals["overdue"],
                    "stale": totals["stale"]},
         "by_owner": by_owner,
-        "ageing": [{"bucket": key, "label": str(label), "count": totals[key]}
+        "ageing": [{"bucket": key, "label": label, "count": totals[key]}
                    for key, label, _low, _high in AGEING_BUCKETS],
         "burndown": burndown,
     }
@@ -481,7 +474,7 @@ def programmes(scope, limit=LIST_LIMIT):
         "rag": counts,
         "upcoming_sops": upcoming[:limit],
         "upcoming_count": len(upcoming),
-        "slipping": [{"milestone": {"id": pk, "label": name or str(MilestoneKind(kind).label)},
+        "slipping": [{"milestone": {"id": pk, "label": name or MilestoneKind(kind).label},
                       "programme": refs[programme_id][0], "customer": refs[programme_id][1],
                       "planned_date": planned, "forecast_date": forecast, "days_late": late,
                       "rag": colour}
@@ -550,7 +543,7 @@ def health_panel(scope, limit=LIST_LIMIT):
         "customer_id", "customer__code", "customer__name", "customer__tier", "value",
         "scores")[:limit]
     return {"customers": sum(counts.values()),
-            "bands": [{"band": key, "label": str(label), "customers": counts[key]}
+            "bands": [{"band": key, "label": label, "customers": counts[key]}
                       for key, label in health.BANDS.items()],
             "lowest": [{"customer": customer_ref(pk, name, code, tier), "health": value,
                         "band": health.band(value),
@@ -572,56 +565,6 @@ PANELS = {
 def dashboard(scope):
     """Every panel of the executive dashboard."""
     return {name: panel(scope) for name, panel in PANELS.items()}
-
-
-def _version_key(tenant_id):
-    return f"kam:t{tenant_id}:dashboard-version"
-
-
-def figures_changed(tenant):
-    """A write changed what the dashboard shows: once the transaction commits, the
-    tenant's cached dashboards are left behind (their key names the version), so the
-    next page is computed afresh rather than up to DASHBOARD_CACHE_SECONDS late."""
-    def bump():
-        try:
-            cache.set(_version_key(tenant.pk), uuid.uuid4().hex, None)
-        except Exception:  # a write must not fail with the cache
-            logger.warning("Dashboard cache unreachable", exc_info=True)
-
-    transaction.on_commit(bump)
-
-
-def _dashboard_key(scope):
-    filters = sorted((name, str(getattr(value, "pk", value)))
-                     for name, value in scope.filters.items())
-    version = cache.get(_version_key(scope.tenant.pk), 0)
-    return (f"kam:t{scope.tenant.pk}:dashboard:v{version}:{scope.today.isoformat()}:"
-            f"{translation.get_language()}:{filters}")
-
-
-def cached_dashboard(scope, *, refresh=False):
-    """(dashboard(scope), when it was computed). The whole portfolio is computed at most
-    once per DASHBOARD_CACHE_SECONDS for a tenant, day, filter set and language, so
-    executives reloading the page do not each pay for it; `refresh` recomputes. A cache
-    that cannot be reached (Redis down) only costs the recomputation."""
-    seconds = settings.DASHBOARD_CACHE_SECONDS
-    key = None
-    if seconds > 0 and not refresh:
-        try:
-            key = _dashboard_key(scope)
-            hit = cache.get(key)
-        except Exception:  # the page must not fail with the cache
-            logger.warning("Dashboard cache unreachable", exc_info=True)
-            hit = None
-        if hit is not None:
-            return hit
-    result = (dashboard(scope), scope.now)
-    if seconds > 0:
-        try:
-            cache.set(key or _dashboard_key(scope), result, seconds)
-        except Exception:
-            logger.warning("Dashboard cache unreachable", exc_info=True)
-    return result
 
 
 # --- the account manager's home ------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Keeps the stored account health honest: a write to any of its parts marks the
 customer's health stale, and its next read recomputes it (dashboards.health.current).
-The same writes leave the tenant's cached dashboards behind (selectors.figures_changed).
+The same writes leave the tenant's cached dashboards behind (caching.figures_changed).
 
 Model signals cover single-row saves and deletes; bulk writes and UPDATE statements of
 the customers app send `customers.signals.customers_changed`. A path missed here would
@@ -16,7 +16,7 @@ from kam.tenancy import get_current_tenant, tenant_context
 from projects.models import Milestone, Programme, ProgrammeSettings
 from satisfaction.models import Campaign, OplItem, Response, Survey
 
-from . import health, selectors
+from . import caching, health
 
 # model -> how a saved row names the customers whose health it touches
 # (None: every customer of the tenant).
@@ -54,7 +54,7 @@ def _row_changed(sender, instance, **kwargs):
     with tenant_context(tenant):
         customers = PARTS_OF_HEALTH[sender](instance)
     health.mark_stale(tenant, customers)
-    selectors.figures_changed(tenant)
+    caching.figures_changed(tenant)
 
 
 for model in PARTS_OF_HEALTH:
@@ -67,4 +67,4 @@ for model in PARTS_OF_HEALTH:
 def _customers_changed(sender, tenant, customer_ids, **kwargs):
     if customer_ids:
         health.mark_stale(tenant, list(customer_ids))
-        selectors.figures_changed(tenant)
+        caching.figures_changed(tenant)

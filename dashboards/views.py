@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role
 from accounts.permissions import tenant_required
 
-from . import health, selectors
+from . import caching, health, selectors
 from .charts import chart_labels
 from .filters import DashboardFilter
 
@@ -34,7 +34,7 @@ def dashboard(request):
                                 request=request)
     style_filter_form(filterset.form)
     scope = selectors.scope_for(request.tenant, filterset)
-    data, computed_at = selectors.cached_dashboard(scope, refresh="refresh" in request.GET)
+    data, computed_at = caching.dashboard(scope, refresh="refresh" in request.GET)
     query = request.GET.urlencode() if scope.filters else ""
     params = request.GET.copy()
     params.pop("refresh", None)

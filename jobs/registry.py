@@ -85,7 +85,7 @@ JOBS = {job.name: job for job in [
         "satisfaction.jobs.invitation_chasers", periods.WEEKLY, hour=9, minute=35),
     Job("account-health", _("Account health"),
         _("Recomputes every customer's health after the night's re-scoring, so the day's "
-          "dashboards and lists read it."),
+          "dashboards and lists read it, then the day's executive dashboard."),
         "dashboards.jobs.refresh_health", periods.DAILY, hour=3, minute=45),
     Job("management-report", _("Monthly management report"),
         _("OPL progress, satisfaction movers, RAG summary and tier changes of the last "

@@ -299,9 +299,12 @@ CACHES = {
 # rows that changed a tier (the tier history) are kept, and the latest run whole.
 ASSESSMENT_RETENTION_DAYS = int(os.environ.get("ASSESSMENT_RETENTION_DAYS", "400"))
 
-# The executive dashboard is computed at most once per this many seconds per tenant,
-# day, filter set and language (0: always live).
+# The executive dashboard's figures are recomputed when older than this many seconds
+# (0: always live, no cache); writes make them recompute at once (dashboards.caching).
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "120"))
+# After a write, the worker refills the cached dashboard this much later, so that a
+# burst of writes costs one refill.
+DASHBOARD_REFILL_DELAY_SECONDS = float(os.environ.get("DASHBOARD_REFILL_DELAY_SECONDS", "2"))
 
 LOGGING = {
     "version": 1,

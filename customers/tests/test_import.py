@@ -10,7 +10,6 @@ from openpyxl import Workbook, load_workbook
 
 from customers import importing
 from customers.models import Customer, ImportJob, PeriodFigure
-from kam.celery import app as celery_app
 from kam.tenancy import tenant_context
 from teams.tests.factories import TeamMemberFactory
 from tests.factories import (
@@ -24,14 +23,10 @@ FIGURES_HEADER = "customer_code,period,revenue,supply_share,gross_margin,payment
 
 
 @pytest.fixture
-def run_tasks(settings, django_capture_on_commit_callbacks):
+def run_tasks(eager, django_capture_on_commit_callbacks):
     """Run the tasks queued on commit in-process, also when REDIS_URL names a broker (CI):
     `with run_tasks(): client.post(...)`."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-    conf.update(task_always_eager=True, task_eager_propagates=True)
-    yield lambda: django_capture_on_commit_callbacks(execute=True)
-    conf.update(task_always_eager=saved[0], task_eager_propagates=saved[1])
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

@@ -1,20 +1,18 @@
 """The executive dashboard page: who sees it, what each panel says, its filters, and a
 fixed number of queries whatever the tenant's size."""
 
-import json
 import re
 from datetime import timedelta
-from html import unescape
 
 import pytest
 from django.urls import reverse
 
 from dashboards import selectors
+from dashboards.tests.pages import chart_data, text
 from dashboards.tests.portfolio import build_portfolio
 from kam.tenancy import tenant_context
 from tests.factories import (
     CustomerFactory,
-    MembershipFactory,
     OplItemFactory,
     PeriodFigureFactory,
     RegionFactory,
@@ -23,24 +21,6 @@ from tests.factories import (
 # Queries of one dashboard page, whatever the tenant's size (session, membership, the
 # filter form's choices, every panel's grouped queries).
 DASHBOARD_QUERIES = 45
-
-
-def text(response):
-    return re.sub(r"\s+", " ", unescape(response.content.decode()))
-
-
-def chart_data(response):
-    return json.loads(re.search(r'<script id="dashboard-data" type="application/json">(.*?)'
-                                r"</script>", response.content.decode(), re.S)[1])
-
-
-@pytest.fixture
-def login(client, tenant):
-    def as_role(role):
-        user = MembershipFactory(tenant=tenant, role=role).user
-        client.force_login(user)
-        return user
-    return as_role
 
 
 @pytest.mark.parametrize("role", ["executive", "admin"])
@@ -211,45 +191,6 @@ def test_selectors_run_inside_the_tenant_only(tenant, other_tenant):
     names = {row["customer"]["name"] for row in data["health"]["lowest"]}
     assert names and all(name.startswith("B ") for name in names)
     assert data["opl"]["totals"]["open"] == 6
-
-
-def test_the_dashboard_is_kept_briefly_and_recomputed_on_request(client, tenant, login,
-                                                                 settings):
-    from django.core.cache import cache
-
-    settings.DASHBOARD_CACHE_SECONDS = 60
-    cache.clear()
-    login("executive")
-    OplItemFactory(tenant=tenant)
-
-    first = chart_data(client.get(reverse("dashboard")))
-    OplItemFactory(tenant=tenant)
-    kept = chart_data(client.get(reverse("dashboard")))
-    page = client.get(reverse("dashboard") + "?refresh=1")
-    fresh = chart_data(page)
-
-    assert kept["opl"] == first["opl"]
-    assert fresh["opl"] != first["opl"]
-    assert "Figures computed at" in text(page)
-    cache.clear()
-
-
-def test_a_committed_write_leaves_the_cached_dashboard_behind(
-        client, login, tenant, settings, django_capture_on_commit_callbacks):
-    from django.core.cache import cache
-
-    settings.DASHBOARD_CACHE_SECONDS = 600
-    cache.clear()
-    login("executive")
-    OplItemFactory(tenant=tenant)
-    first = chart_data(client.get(reverse("dashboard")))
-
-    with django_capture_on_commit_callbacks(execute=True):
-        OplItemFactory(tenant=tenant)
-    after = chart_data(client.get(reverse("dashboard")))
-
-    assert after["opl"] != first["opl"]
-    cache.clear()
 
 
 def test_bench_dashboard_command_measures_a_small_tenant_and_cleans_up(db):

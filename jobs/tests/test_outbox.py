@@ -13,21 +13,15 @@ from kombu.exceptions import OperationalError as BrokerError
 from customers.models import ImportJob
 from jobs import outbox, tasks
 from jobs.models import JobRun, OutboxMessage
-from kam.celery import app as celery_app
 from kam.tenancy import tenant_context
 
 
 @pytest.fixture
-def celery_mode():
+def celery_mode(celery_conf):
     """`celery_mode(eager=…)` for one test, whatever REDIS_URL says."""
-    conf = celery_app.conf
-    saved = conf.task_always_eager, conf.task_eager_propagates
-
     def change(*, eager):
-        conf.update(task_always_eager=eager, task_eager_propagates=True)
-
-    yield change
-    conf.update(task_always_eager=saved[0], task_eager_propagates=saved[1])
+        celery_conf(task_always_eager=eager, task_eager_propagates=True)
+    return change
 
 
 @pytest.fixture

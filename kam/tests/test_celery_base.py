@@ -52,27 +52,6 @@ def clear_seen():
     seen.clear()
 
 
-@pytest.fixture
-def celery_conf():
-    """`celery_conf(**options)` changes the Celery app's configuration for one test."""
-    conf = celery_app.conf
-    saved = {}
-
-    def change(**options):
-        for key in options:
-            saved.setdefault(key, conf[key])
-        conf.update(options)
-
-    yield change
-    conf.update(saved)
-
-
-@pytest.fixture
-def eager(celery_conf):
-    """Run `.delay()` in-process, even when REDIS_URL points at a real broker (CI)."""
-    celery_conf(task_always_eager=True, task_eager_propagates=True)
-
-
 def tenant_tasks():
     celery_app.loader.import_default_modules()  # autodiscover every app's tasks
     return {name: task for name, task in celery_app.tasks.items() if isinstance(task, TenantTask)}

@@ -27,7 +27,7 @@ from accounts.models import Membership, Role, Tenant, User
 from customers import scoring
 from customers.cadence import ensure_default_standards
 from customers.models import Contact, Customer, Interaction, PeriodFigure, Region
-from dashboards import health, selectors
+from dashboards import caching, health, selectors
 from kam.tenancy import TenantOwnedModel, tenant_context
 from projects.models import Milestone, MilestoneKind, Programme
 from satisfaction.models import (
@@ -118,6 +118,10 @@ class Command(BaseCommand):
             Customer.objects.filter(is_active=True), tenant=tenant, everything=True), 1)
         self.stdout.write(f"nightly health refresh:  {seconds[0] * 1000:7.1f} ms, "
                           f"{queries} queries")
+        if connection.vendor == "postgresql":
+            # As autovacuum would after rewriting every customer's health.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE dashboards_accounthealth")
 
         def all_panels():
             selectors.dashboard(selectors.scope_for(tenant))
@@ -156,12 +160,15 @@ class Command(BaseCommand):
                 assert response.status_code == 200, response.status_code
             seconds, queries = timed(get_outdated, repeat)
         self.stdout.write(f"{'page, health outdated:':<25}{ms(seconds)}, {queries} queries")
-        # Warm: what an executive reloading the page within DASHBOARD_CACHE_SECONDS waits.
+        # What the worker does a moment after a write (and the nightly job once a day),
+        # and then what an executive opening the dashboard waits: the page from the cache.
         with override_settings(ALLOWED_HOSTS=["testserver"], DASHBOARD_CACHE_SECONDS=600):
+            seconds, queries = timed(lambda: caching.refill(tenant), repeat)
+            self.stdout.write(f"{'refill by the worker:':<25}{ms(seconds)}, {queries} queries")
+
             def get_cached():
                 response = client.get("/dashboard/")
                 assert response.status_code == 200, response.status_code
-            get_cached()
             seconds, queries = timed(get_cached, repeat)
         self.stdout.write(f"{'dashboard page, cached:':<25}{ms(seconds)}, {queries} queries")
         self.stdout.write("target: the dashboard page under 300 ms on PostgreSQL")
