@@ -270,83 +270,103 @@ def hhi_trend(scope, quarters=HHI_QUARTERS):
 
 # --- satisfaction --------------------------------------------------------------------------
 
-def _index_sums(campaign, scope):
-    """({(customer id, department): (Σ w·s, Σ w)}, {customer id: customer ref}) of a
-    campaign's answers (customers in scope): one grouped query; every other index (per
-    customer, per department, of the whole campaign) is a sum of these
-    (satisfaction.index)."""
+def _customer_sums(campaign, previous, scope):
+    """[(customer id, name, Σ w·s, Σ w, Σ w·s before, Σ w before)] of the answers of
+    `campaign` and `previous` (customers in scope): one grouped query. Every index (of a
+    customer, of the whole campaign) is a ratio of these sums (satisfaction.index)."""
+    campaigns = [campaign] if previous is None else [campaign, previous]
+    return list(Answer.objects.filter(response__survey__campaign__in=campaigns,
+                                      response__survey__customer__in=scope.ids())
+                .order_by().values_list("response__survey__customer_id",
+                                        "response__survey__customer__name")
+                .annotate(**index.index_annotations(
+                              filter=Q(response__survey__campaign=campaign)),
+                          **index.index_annotations(
+                              filter=Q(response__survey__campaign=previous), suffix="_before")))
+
+
+def _cells(campaign, customer_ids):
+    """{customer id: (customer ref, {department: (Σ w·s, Σ w)})} of `campaign`'s answers
+    of the given customers: one grouped query."""
     rows = (Answer.objects.filter(response__survey__campaign=campaign,
-                                  response__survey__customer__in=scope.ids())
+                                  response__survey__customer__in=customer_ids)
             .order_by().values_list("response__survey__customer_id",
                                     "response__survey__customer__name",
                                     "response__survey__customer__code",
                                     "response__survey__customer__tier", "response__department")
             .annotate(**index.index_annotations()))
-    sums, refs = {}, {}
+    cells = {}
     for pk, name, code, tier_, department, weighted, total in rows:
-        sums[(pk, department)] = (weighted, total)
-        refs[pk] = customer_ref(pk, name, code, tier_)
-    return sums, refs
+        cells.setdefault(pk, (customer_ref(pk, name, code, tier_), {}))[1][department] = (
+            weighted, total)
+    return cells
 
 
-def _index_of(pairs):
-    weighted = sum(w for w, _t in pairs)
-    total = sum(t for _w, t in pairs)
-    value = index.from_sums({"_iw": weighted, "_w": total})
+def _index_of(weighted, total):
+    value = index.from_totals(weighted, total)
     return None if value is None else float(value)
 
 
-def satisfaction(scope, limit=HEATMAP_ROWS):
+def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
     """The latest reported campaign's heatmap (customer × department; the lowest index
-    first, `limit` rows) and the movers since the quarter before."""
+    first, `limit` rows, in the departments they answered) and the movers since the
+    quarter before."""
     campaign = satisfaction_selectors.reportable_campaigns().first()
     if campaign is None:
         return {"campaign": None, "previous": None, "departments": [], "rows": [],
                 "customers": 0, "index": None, "trend": None, "movers_up": [],
                 "movers_down": []}
     previous = satisfaction_selectors.previous_campaign(campaign)
-    cells, refs = _index_sums(campaign, scope)
-    before = _index_sums(previous, scope)[0] if previous else {}
+    sums = _customer_sums(campaign, previous, scope)
 
-    by_customer, before_by_customer = {}, {}
-    for (pk, department), sums in cells.items():
-        by_customer.setdefault(pk, (refs[pk], {}))[1][department] = sums
-    for (pk, _department), sums in before.items():
-        before_by_customer.setdefault(pk, []).append(sums)
-    present = {department for (_pk, department) in cells}
+    rows, totals = [], [0.0, 0.0, 0.0, 0.0]
+    for pk, name, *figures in sums:
+        totals = [t + (f or 0) for t, f in zip(totals, figures, strict=True)]
+        weighted, total, weighted_before, total_before = figures
+        if total is None:  # answered the previous campaign only
+            continue
+        value = _index_of(weighted, total)
+        previous_value = (_index_of(weighted_before, total_before)
+                          if total_before is not None else None)
+        trend = index.trend(value, previous_value)
+        rows.append({"pk": pk, "name": name, "index": value, "previous": previous_value,
+                     "trend": None if trend is None else float(trend)})
+    rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["name"]))
+    moved = [r for r in rows if r["trend"] is not None]
+    up = sorted((r for r in moved if r["trend"] > 0), key=lambda r: -r["trend"])[:movers]
+    down = sorted((r for r in moved if r["trend"] < 0), key=lambda r: r["trend"])[:movers]
+
+    shown = rows[:limit]
+    cells = _cells(campaign, {r["pk"] for r in (*shown, *up, *down)})
+    present = {department for pk in cells for department in cells[pk][1]
+               if pk in {r["pk"] for r in shown}}
     departments = [(key, label) for key, label in Department.choices if key in present]
 
-    rows = []
-    for pk, (ref, sums) in by_customer.items():
-        value = _index_of(sums.values())
-        previous_value = _index_of(before_by_customer[pk]) if pk in before_by_customer else None
-        trend = index.trend(value, previous_value)
-        rows.append({
-            "customer": ref, "sums": sums, "index": value, "previous": previous_value,
-            "trend": None if trend is None else float(trend)})
-    rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["customer"]["name"]))
-    moved = [r for r in rows if r["trend"] is not None]
-    for row in rows[:limit]:  # the heatmap's cells, for the rows it shows
-        row["cells"] = [_index_of([row["sums"][key]]) if key in row["sums"] else None
-                        for key, _label in departments]
+    def ref(row):
+        return cells[row["pk"]][0]
 
     def mover(row):
-        return {key: row[key] for key in ("customer", "index", "previous", "trend")}
+        return {"customer": ref(row), **{key: row[key] for key in ("index", "previous",
+                                                                  "trend")}}
 
-    total = _index_of(cells.values())
-    total_before = _index_of(before.values()) if before else None
+    def heatmap_row(row):
+        answered = cells[row["pk"]][1]
+        return {"customer": ref(row),
+                "cells": [_index_of(*answered[key]) if key in answered else None
+                          for key, _label in departments],
+                "index": row["index"], "trend": row["trend"]}
+
+    total = _index_of(totals[0], totals[1])
+    total_before = _index_of(totals[2], totals[3]) if previous else None
     trend = index.trend(total, total_before)
     return {
         "campaign": campaign.period, "previous": previous.period if previous else None,
         "departments": [{"key": key, "label": label} for key, label in departments],
-        "rows": [{key: row[key] for key in ("customer", "cells", "index", "trend")}
-                 for row in rows[:limit]],
+        "rows": [heatmap_row(row) for row in shown],
         "customers": len(rows), "index": total,
         "trend": None if trend is None else float(trend),
-        "movers_up": [mover(r) for r in sorted(
-            (r for r in moved if r["trend"] > 0), key=lambda r: -r["trend"])[:5]],
-        "movers_down": [mover(r) for r in sorted(
-            (r for r in moved if r["trend"] < 0), key=lambda r: r["trend"])[:5]],
+        "movers_up": [mover(r) for r in up],
+        "movers_down": [mover(r) for r in down],
     }
 
 

@@ -72,28 +72,35 @@ def _float(expression):
     return Cast(expression, FloatField())
 
 
-def weighted_sum(prefix=""):
-    """Σ wᵢ·(sᵢ − minᵢ)/(maxᵢ − minᵢ) over the answers at `prefix` (e.g. "answers__")."""
+def weighted_sum(prefix="", filter=None):
+    """Σ wᵢ·(sᵢ − minᵢ)/(maxᵢ − minᵢ) over the answers at `prefix` (e.g. "answers__"),
+    of those matching `filter` (a Q) if given."""
     p = prefix
     return Sum(_float(F(f"{p}weight")) * _float(F(f"{p}score") - F(f"{p}scale_min"))
-               / _float(F(f"{p}scale_max") - F(f"{p}scale_min")))
+               / _float(F(f"{p}scale_max") - F(f"{p}scale_min")), filter=filter)
 
 
-def weight_sum(prefix=""):
-    return Sum(_float(F(f"{prefix}weight")))
+def weight_sum(prefix="", filter=None):
+    return Sum(_float(F(f"{prefix}weight")), filter=filter)
 
 
-def index_annotations(prefix=""):
-    """Annotations `_iw` and `_w` whose ratio × 100 is the index; see `from_sums`."""
-    return {"_iw": weighted_sum(prefix), "_w": weight_sum(prefix)}
+def index_annotations(prefix="", *, filter=None, suffix=""):
+    """Annotations `_iw` and `_w` (plus `suffix`) whose ratio × 100 is the index of the
+    answers (matching `filter`); see `from_sums`."""
+    return {f"_iw{suffix}": weighted_sum(prefix, filter),
+            f"_w{suffix}": weight_sum(prefix, filter)}
+
+
+def from_totals(weighted, total):
+    """The index from Σ wᵢ·(sᵢ − minᵢ)/(maxᵢ − minᵢ) and Σ wᵢ."""
+    if not total:
+        return None
+    return _round(100 * weighted / total)
 
 
 def from_sums(row):
     """The index of a row annotated (or aggregated) with `index_annotations`."""
-    weighted, total = row.get("_iw"), row.get("_w")
-    if not total:
-        return None
-    return _round(100 * weighted / total)
+    return from_totals(row.get("_iw"), row.get("_w"))
 
 
 def grouped(answers, *group_by):
