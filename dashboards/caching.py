@@ -1,24 +1,27 @@
 """The executive dashboard's figures, kept in the cache (Redis in production) so that
 executives seldom wait while a whole portfolio is added up.
 
-- An entry is (figures, when they were computed) for a tenant, its day, a filter set and
-  the tenant's figures version. Labels in the figures are lazy, so one entry serves every
-  language.
+- An entry holds the figures of a tenant, day and filter set, when they were computed,
+  and the tenant's figures version they were computed at. Labels in the figures are
+  lazy, so one entry serves every language.
 - A committed write to anything the dashboard shows (dashboards.signals) moves the
-  tenant's version on, which leaves every entry behind, and has the worker refill the
-  whole portfolio's figures a few seconds later: one refill per burst of writes.
-- The whole portfolio's entry is also served when it is older than
-  DASHBOARD_CACHE_SECONDS, while the worker refills it; a filtered entry that old is
-  recomputed by the page. So what changes with nothing written (an open item going stale
-  after two weeks without an update) shows at most that much later, plus the refill. The
-  page says when its figures were computed and offers to recompute them.
+  tenant's version on and has the worker refill the whole portfolio's entry a few
+  seconds later: one refill per burst of writes.
+- An entry of the current version younger than DASHBOARD_CACHE_SECONDS is served as it
+  is. Otherwise the whole portfolio's entry is still served while a refill is on its way
+  (the figures are then a few seconds behind the last write, or up to that many seconds
+  behind the clock: an open item going stale after two weeks without an update); a
+  filtered entry is recomputed by the page. An entry still behind a write after
+  REFILL_GRACE_SECONDS is recomputed by the page too: the worker is not keeping up.
 - The nightly account-health job computes the day's first whole-portfolio entry.
-- Without a worker (tasks run in-process, the embedded default) nothing is scheduled: the
-  page computes what is missing or too old, as it does when the cache is unreachable.
+- Without a worker (tasks run in-process, the embedded default) nothing is scheduled:
+  the page computes whatever is not current, as it does when the cache is unreachable.
+- The page says when its figures were computed and offers to recompute them.
 """
 
 import contextlib
 import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -34,6 +37,9 @@ KEEP_SECONDS = 24 * 3600
 # A scheduled refill blocks scheduling another for the same tenant until it starts, or
 # at most this long (a refill lost with its worker does not block them for good).
 PENDING_SECONDS = 60
+# How long after a write the entry from before it may still be served.
+REFILL_GRACE_SECONDS = 60
+NO_VERSION = ("", 0.0)
 
 
 def _version_key(tenant_id):
@@ -47,8 +53,12 @@ def _pending_key(tenant_id):
 def _entry_key(scope):
     filters = sorted((name, str(getattr(value, "pk", value)))
                      for name, value in scope.filters.items())
-    version = cache.get(_version_key(scope.tenant.pk), 0)
-    return f"kam:t{scope.tenant.pk}:dashboard:v{version}:{scope.today.isoformat()}:{filters}"
+    return f"kam:t{scope.tenant.pk}:dashboard:{scope.today.isoformat()}:{filters}"
+
+
+def _version(tenant_id):
+    """(token, when it was set) of the tenant's figures version."""
+    return cache.get(_version_key(tenant_id)) or NO_VERSION
 
 
 def _enabled():
@@ -63,11 +73,11 @@ def _has_worker():
 
 def figures_changed(tenant):
     """A write changed what the dashboard shows: once the transaction commits, the
-    tenant's entries are left behind (their key names the version) and the worker is
-    asked to refill the whole portfolio's."""
+    tenant's entries are behind its version and the worker is asked to refill the whole
+    portfolio's."""
     def bump():
         try:
-            cache.set(_version_key(tenant.pk), uuid.uuid4().hex, None)
+            cache.set(_version_key(tenant.pk), (uuid.uuid4().hex, time.time()), None)
         except Exception:  # a write must not fail with the cache
             logger.warning("Dashboard cache unreachable", exc_info=True)
             return
@@ -97,39 +107,46 @@ def schedule_refill(tenant, *, delay=0):
     return True
 
 
+def _compute_and_keep(scope, token):
+    """(figures, computed at) of `scope`, kept in the cache as of version `token`."""
+    figures = selectors.dashboard(scope)
+    try:
+        cache.set(_entry_key(scope), (figures, scope.now, token), KEEP_SECONDS)
+    except Exception:
+        logger.warning("Dashboard cache unreachable", exc_info=True)
+    return figures, scope.now
+
+
 def refill(tenant):
     """Compute and keep the tenant's whole-portfolio figures for today (the worker's
     part; safe to repeat). Writes committed while it runs schedule another refill."""
     if not _enabled():
         return None
     cache.delete(_pending_key(tenant.pk))
-    scope = selectors.scope_for(tenant)
-    key = _entry_key(scope)  # the version before computing: a later write moves it on
-    cache.set(key, (selectors.dashboard(scope), scope.now), KEEP_SECONDS)
-    return key
+    token = _version(tenant.pk)[0]  # before computing: a later write moves it on
+    return _compute_and_keep(selectors.scope_for(tenant), token)
 
 
 def dashboard(scope, *, refresh=False):
     """(every panel of the dashboard of `scope`, when it was computed), from the cache
-    when an entry there is fresh enough (module docstring); `refresh` recomputes."""
-    seconds = settings.DASHBOARD_CACHE_SECONDS
-    if seconds <= 0:
+    when an entry there may be served (module docstring); `refresh` recomputes."""
+    if not _enabled():
         return selectors.dashboard(scope), scope.now
-    whole = not scope.filters
-    key = hit = None
+    token, changed_at = NO_VERSION
+    hit = None
     try:
-        key = _entry_key(scope)
-        hit = None if refresh else cache.get(key)
+        token, changed_at = _version(scope.tenant.pk)
+        hit = None if refresh else cache.get(_entry_key(scope))
     except Exception:  # the page must not fail with the cache
         logger.warning("Dashboard cache unreachable", exc_info=True)
     if hit is not None:
-        age = (scope.now - hit[1]).total_seconds()
-        if age <= seconds or (whole and schedule_refill(scope.tenant)):
-            return hit
-    result = (selectors.dashboard(scope), scope.now)
-    if key is not None:
-        try:
-            cache.set(key, result, KEEP_SECONDS if whole else seconds)
-        except Exception:
-            logger.warning("Dashboard cache unreachable", exc_info=True)
-    return result
+        figures, computed_at, computed_token = hit
+        current = computed_token == token
+        if current and (scope.now - computed_at).total_seconds() <= (
+                settings.DASHBOARD_CACHE_SECONDS):
+            return figures, computed_at
+        behind = 0 if current else time.time() - changed_at
+        if (not scope.filters and behind <= REFILL_GRACE_SECONDS
+                and schedule_refill(scope.tenant)):
+            return figures, computed_at
+    return _compute_and_keep(scope, token)

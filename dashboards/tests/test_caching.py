@@ -118,3 +118,26 @@ def test_without_a_worker_an_old_entry_is_recomputed_by_the_page(client, tenant,
     after = chart_data(client.get(reverse("dashboard")))
 
     assert after["opl"]["totals"]["open"] == first["opl"]["totals"]["open"] + 1
+
+
+def test_with_a_worker_the_figures_before_a_write_are_served_until_the_refill_is_late(
+        client, tenant, login, settings, celery_conf, django_capture_on_commit_callbacks,
+        monkeypatch):
+    # A worker is assumed (tasks go to the broker, which nobody reads here): the refill
+    # is scheduled but never runs, as when the workers are down or far behind.
+    settings.DASHBOARD_CACHE_SECONDS = 600
+    celery_conf(task_always_eager=False)
+    cache.clear()
+    login("executive")
+    OplItemFactory(tenant=tenant)
+    first = chart_data(client.get(reverse("dashboard")))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        OplItemFactory(tenant=tenant)
+    while_refilling = chart_data(client.get(reverse("dashboard")))
+    monkeypatch.setattr(caching, "REFILL_GRACE_SECONDS", 0)  # the refill is now late
+    late = chart_data(client.get(reverse("dashboard")))
+    cache.clear()
+
+    assert while_refilling["opl"] == first["opl"]
+    assert late["opl"]["totals"]["open"] == first["opl"]["totals"]["open"] + 1

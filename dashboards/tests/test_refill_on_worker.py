@@ -1,6 +1,6 @@
 """The cached dashboard refilled by a real Celery worker (dashboards.caching), against
-PostgreSQL and Redis: after a committed write, and when the figures grow old. Runs where
-CI runs it (tests.celery_stack)."""
+PostgreSQL and Redis: after a committed write (the figures from before it are served
+meanwhile), and when the figures grow old. Runs where CI runs it (tests.celery_stack)."""
 
 from tests.celery_stack import MARKS
 from tests.factories import (
@@ -49,10 +49,10 @@ def test_the_worker_refills_the_dashboard_after_a_write_and_when_it_grows_old(st
                                  re.S)[1]
             return data["opl"]["totals"]["open"], len(queries), computed
 
-        def entry():
+        def entry():  # (computed at, of the current version?) of the whole portfolio's
             with tenant_context(tenant):
-                scope = selectors.scope_for(tenant)
-                return cache.get(caching._entry_key(scope))
+                kept = cache.get(caching._entry_key(selectors.scope_for(tenant)))
+            return kept and (kept[1], kept[2] == caching._version(tenant.pk)[0])
 
         def wait(condition):
             deadline = time.monotonic() + 45
@@ -65,23 +65,26 @@ def test_the_worker_refills_the_dashboard_after_a_write_and_when_it_grows_old(st
         computed = page()  # nothing cached: the page computes and keeps its figures
         with tenant_context(tenant), transaction.atomic():
             OplItemFactory(tenant=tenant, customer=Customer.objects.first())
-        refilled = wait(lambda: entry() is not None)
+        while_refilling = page()  # the refill waits DASHBOARD_REFILL_DELAY_SECONDS
+        refilled = wait(lambda: entry() and entry()[1])
         after_write = page()
 
-        first_refill = entry()[1]
+        first_refill = entry()[0]
         time.sleep(2.5)  # older than DASHBOARD_CACHE_SECONDS (2 here)
         old = page()
-        refilled_again = wait(lambda: entry() is not None and entry()[1] > first_refill)
-        print(json.dumps({{"computed": computed, "refilled": refilled,
-                          "after_write": after_write, "old": old,
+        refilled_again = wait(lambda: entry()[0] > first_refill)
+        print(json.dumps({{"computed": computed, "while_refilling": while_refilling,
+                          "refilled": refilled, "after_write": after_write, "old": old,
                           "refilled_again": refilled_again}}))
-    """, DASHBOARD_CACHE_SECONDS="2", DASHBOARD_REFILL_DELAY_SECONDS="0.5")
+    """, DASHBOARD_CACHE_SECONDS="2", DASHBOARD_REFILL_DELAY_SECONDS="3")
 
     open_before, computed_queries, _time = result["computed"]
     open_after, served_queries, _time = result["after_write"]
+    assert served_queries < computed_queries / 2, result  # served, not computed
+    # Until the refill lands, the figures from before the write are served.
+    assert result["while_refilling"][:2] == [open_before, served_queries], result
     assert result["refilled"], stack.logs()
     assert open_after == open_before + 1
-    assert served_queries < computed_queries / 2, result  # served, not computed
     # Figures older than DASHBOARD_CACHE_SECONDS: served while the worker refills them.
     assert result["old"][:2] == [open_after, served_queries], result
     assert result["refilled_again"], stack.logs()
