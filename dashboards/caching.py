@@ -8,11 +8,11 @@ executives seldom wait while a whole portfolio is added up.
   tenant's version on and has the worker refill the whole portfolio's entry a few
   seconds later: one refill per burst of writes.
 - An entry of the current version younger than DASHBOARD_CACHE_SECONDS is served as it
-  is. Otherwise the whole portfolio's entry is still served while a refill is on its way
-  (the figures are then a few seconds behind the last write, or up to that many seconds
-  behind the clock: an open item going stale after two weeks without an update); a
-  filtered entry is recomputed by the page. An entry still behind a write after
-  REFILL_GRACE_SECONDS is recomputed by the page too: the worker is not keeping up.
+  is. Otherwise it is still served while the worker refills it (the page asks for a
+  filtered one): the figures are then a few seconds behind the last write, or up to that
+  many seconds behind the clock (an open item going stale after two weeks without an
+  update). An entry still behind a write after REFILL_GRACE_SECONDS is recomputed by the
+  page: the worker is not keeping up. A filter set's first page of the day is computed.
 - The nightly account-health job computes the day's first whole-portfolio entry.
 - Without a worker (tasks run in-process, the embedded default) nothing is scheduled:
   the page computes whatever is not current, as it does when the cache is unreachable.
@@ -23,12 +23,15 @@ import contextlib
 import logging
 import time
 import uuid
+from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from . import selectors
+from .filters import DashboardFilter
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +49,18 @@ def _version_key(tenant_id):
     return f"kam:t{tenant_id}:dashboard-version"
 
 
-def _pending_key(tenant_id):
-    return f"kam:t{tenant_id}:dashboard-refill"
+def _pending_key(tenant_id, filters):
+    return f"kam:t{tenant_id}:dashboard-refill:{urlencode(sorted(filters.items()))}"
+
+
+def _filters(scope):
+    """The filters of `scope` as query parameters: {name: value as text}."""
+    return {name: str(getattr(value, "pk", value)) for name, value in scope.filters.items()}
 
 
 def _entry_key(scope):
-    filters = sorted((name, str(getattr(value, "pk", value)))
-                     for name, value in scope.filters.items())
-    return f"kam:t{scope.tenant.pk}:dashboard:{scope.today.isoformat()}:{filters}"
+    return (f"kam:t{scope.tenant.pk}:dashboard:{scope.today.isoformat()}:"
+            f"{urlencode(sorted(_filters(scope).items()))}")
 
 
 def _version(tenant_id):
@@ -87,22 +94,25 @@ def figures_changed(tenant):
         transaction.on_commit(bump)
 
 
-def schedule_refill(tenant, *, delay=0):
-    """Have the worker refill the tenant's whole-portfolio entry in `delay` seconds,
-    unless a refill is already waiting. True when one is waiting; False when none can
-    be (no worker, cache or broker unreachable)."""
+def schedule_refill(tenant, filters=None, *, delay=0):
+    """Have the worker refill the tenant's entry for `filters` (query parameters; None:
+    the whole portfolio) in `delay` seconds, unless a refill of it is already waiting.
+    True when one is waiting; False when none can be (no worker, cache or broker
+    unreachable)."""
     if not (_enabled() and _has_worker()):
         return False
     from .tasks import refill_dashboard
 
+    filters = filters or {}
     try:
-        if not cache.add(_pending_key(tenant.pk), 1, PENDING_SECONDS):
+        if not cache.add(_pending_key(tenant.pk, filters), 1, PENDING_SECONDS):
             return True
-        refill_dashboard.apply_async(kwargs={"tenant_id": tenant.pk}, countdown=delay)
+        refill_dashboard.apply_async(kwargs={"tenant_id": tenant.pk, "filters": filters},
+                                     countdown=delay)
     except Exception:  # the page or the write goes on without it
         logger.warning("Dashboard refill not scheduled", exc_info=True)
         with contextlib.suppress(Exception):
-            cache.delete(_pending_key(tenant.pk))
+            cache.delete(_pending_key(tenant.pk, filters))
         return False
     return True
 
@@ -117,14 +127,21 @@ def _compute_and_keep(scope, token):
     return figures, scope.now
 
 
-def refill(tenant):
-    """Compute and keep the tenant's whole-portfolio figures for today (the worker's
-    part; safe to repeat). Writes committed while it runs schedule another refill."""
+def refill(tenant, filters=None):
+    """Compute and keep the tenant's figures for today and `filters` (query parameters;
+    None: the whole portfolio): the worker's part, safe to repeat. Writes committed
+    while it runs schedule another refill. None when the filters are no longer valid
+    (a region deleted meanwhile) or the cache is off."""
     if not _enabled():
         return None
-    cache.delete(_pending_key(tenant.pk))
+    filters = filters or {}
+    cache.delete(_pending_key(tenant.pk, filters))
+    filterset = DashboardFilter(filters or None, queryset=selectors.base_customers(),
+                                request=SimpleNamespace(tenant=tenant))
+    if filters and not filterset.is_valid():
+        return None
     token = _version(tenant.pk)[0]  # before computing: a later write moves it on
-    return _compute_and_keep(selectors.scope_for(tenant), token)
+    return _compute_and_keep(selectors.scope_for(tenant, filterset), token)
 
 
 def dashboard(scope, *, refresh=False):
@@ -146,7 +163,6 @@ def dashboard(scope, *, refresh=False):
                 settings.DASHBOARD_CACHE_SECONDS):
             return figures, computed_at
         behind = 0 if current else time.time() - changed_at
-        if (not scope.filters and behind <= REFILL_GRACE_SECONDS
-                and schedule_refill(scope.tenant)):
+        if behind <= REFILL_GRACE_SECONDS and schedule_refill(scope.tenant, _filters(scope)):
             return figures, computed_at
     return _compute_and_keep(scope, token)

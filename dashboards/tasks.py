@@ -10,6 +10,7 @@ from . import caching
 
 
 @shared_task(base=TenantTask, name="dashboards.tasks.refill_dashboard")
-def refill_dashboard(*, tenant_id):
-    """Compute and cache the tenant's whole-portfolio dashboard (safe to repeat)."""
-    caching.refill(require_tenant())
+def refill_dashboard(*, tenant_id, filters=None):
+    """Compute and cache the tenant's dashboard, of the whole portfolio or narrowed by
+    `filters` (query parameters); safe to repeat."""
+    caching.refill(require_tenant(), filters)

@@ -14,7 +14,7 @@ from dashboards.tests.pages import chart_data, text
 from dashboards.tests.portfolio import build_portfolio
 from jobs.services import RunLog
 from kam.tenancy import tenant_context
-from tests.factories import OplItemFactory
+from tests.factories import CustomerFactory, OplItemFactory, RegionFactory
 
 # A page served from the cache: the session, the user, the membership, the filter form's
 # choices; none of the panels' queries (a computed page runs about 30).
@@ -120,24 +120,46 @@ def test_without_a_worker_an_old_entry_is_recomputed_by_the_page(client, tenant,
     assert after["opl"]["totals"]["open"] == first["opl"]["totals"]["open"] + 1
 
 
+@pytest.mark.parametrize("filtered", [False, True])
 def test_with_a_worker_the_figures_before_a_write_are_served_until_the_refill_is_late(
         client, tenant, login, settings, celery_conf, django_capture_on_commit_callbacks,
-        monkeypatch):
+        monkeypatch, filtered):
     # A worker is assumed (tasks go to the broker, which nobody reads here): the refill
     # is scheduled but never runs, as when the workers are down or far behind.
     settings.DASHBOARD_CACHE_SECONDS = 600
     celery_conf(task_always_eager=False)
     cache.clear()
     login("executive")
-    OplItemFactory(tenant=tenant)
-    first = chart_data(client.get(reverse("dashboard")))
+    region = RegionFactory(tenant=tenant)
+    customer = CustomerFactory(tenant=tenant, region=region)
+    OplItemFactory(tenant=tenant, customer=customer)
+    url = reverse("dashboard") + (f"?region={region.pk}" if filtered else "")
+    first = chart_data(client.get(url))
 
     with django_capture_on_commit_callbacks(execute=True):
-        OplItemFactory(tenant=tenant)
-    while_refilling = chart_data(client.get(reverse("dashboard")))
+        OplItemFactory(tenant=tenant, customer=customer)
+    while_refilling = chart_data(client.get(url))
     monkeypatch.setattr(caching, "REFILL_GRACE_SECONDS", 0)  # the refill is now late
-    late = chart_data(client.get(reverse("dashboard")))
+    late = chart_data(client.get(url))
     cache.clear()
 
     assert while_refilling["opl"] == first["opl"]
     assert late["opl"]["totals"]["open"] == first["opl"]["totals"]["open"] + 1
+
+
+def test_the_workers_refill_of_a_filtered_view_is_what_the_page_serves(
+        client, tenant, login, cached, django_assert_max_num_queries):
+    region = RegionFactory(tenant=tenant)
+    for code in ("IN-1", "IN-2"):
+        OplItemFactory(tenant=tenant, customer=CustomerFactory(tenant=tenant, code=code,
+                                                                region=region))
+    OplItemFactory(tenant=tenant)  # a customer of no region
+    login("executive")
+    with tenant_context(tenant):
+        caching.refill(tenant, {"region": str(region.pk)})
+        assert caching.refill(tenant, {"region": "0"}) is None  # no such region
+
+    with django_assert_max_num_queries(CACHED_PAGE_QUERIES):
+        data = chart_data(client.get(reverse("dashboard") + f"?region={region.pk}"))
+    assert data["tiers"]["customers"] == 2
+    assert data["opl"]["totals"]["open"] == 2
