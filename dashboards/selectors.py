@@ -338,8 +338,7 @@ def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
 
     shown = rows[:limit]
     cells = _cells(campaign, {r["pk"] for r in (*shown, *up, *down)})
-    present = {department for pk in cells for department in cells[pk][1]
-               if pk in {r["pk"] for r in shown}}
+    present = {department for row in shown for department in cells[row["pk"]][1]}
     departments = [(key, label) for key, label in Department.choices if key in present]
 
     def ref(row):
