@@ -520,8 +520,12 @@ def propose_items(response, answers, questions):
     survey = response.survey
     texts = {q.pk: q.text_en for q in questions}
     low = [a for a in answers if opl.is_low_score(a.score, a.scale_max)]
-    OplProposal.objects.filter(answer__response=response, status=OplProposal.Status.PENDING
-                               ).exclude(answer__in=low).delete()
+    # `answers` are all the response's answers (the others were deleted with their
+    # proposals). Naming them, rather than joining on the response, keeps the delete on
+    # the answer key: inside a big transaction, such as the demo seed, the planner's
+    # statistics of the empty tables made the join a scan per row.
+    OplProposal.objects.filter(answer__in=[a.pk for a in answers],
+                               status=OplProposal.Status.PENDING).exclude(answer__in=low).delete()
     have = set(OplProposal.objects.filter(answer__in=low).values_list("answer_id", flat=True))
     department_label = Department(response.department).label
     for answer in low:
