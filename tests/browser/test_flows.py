@@ -9,101 +9,12 @@ of the dashboard and the account page go to `test-results/`, or to `docs/screens
 with `KAM_UPDATE_SCREENSHOTS=1`.
 """
 
-import os
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from django.urls import reverse
 
 from dashboards.tests.portfolio import build_portfolio
 from kam.tenancy import tenant_context
+from tests.browser.conftest import assert_accessible, drawn_charts, log_in, screenshot, url
 from tests.factories import MembershipFactory, TenantFactory
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-# (fixtures, factories) are synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
-SHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots"
-         if os.environ.get("KAM_UPDATE_SCREENSHOTS") == "1"
-         else Path(settings.BASE_DIR) / "test-results")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"no Chromium at {CHROMIUM} (set CHROMIUM_PATH)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, transactional_db):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    yield page
-    context.close()
-
-
-def url(live_server, name, *args, query=""):
-    return f"{live_server.url}{reverse(name, args=args)}{query}"
-
-
-def log_in(page, live_server, user):
-    page.goto(url(live_server, "login"))
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(url(live_server, "home"))
-
-
-def axe_violations(page):
-    """Serious and critical axe-core violations of the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
-    ]
-
-
-def assert_accessible(page):
-    problems = axe_violations(page)
-    assert not problems, f"{page.url}:\n" + "\n".join(problems)
-
-
-def drawn_charts(page):
-    """How many charts have a canvas with something painted on it."""
-    return page.evaluate("""() => [...document.querySelectorAll('[data-drawn] canvas')]
-        .filter(canvas => {
-            const data = canvas.getContext('2d')
-                .getImageData(0, 0, canvas.width, canvas.height).data;
-            for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) return true; }
-            return false;
-        }).length""")
-
-
-def screenshot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
 
 
 @pytest.fixture
