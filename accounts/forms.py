@@ -1,10 +1,12 @@
-import zoneinfo
+from functools import partial
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, Role, Tenant
+from .services import DEFAULT_TOKEN_ROLE, token_roles
+from .timezones import timezone_choices
 
 
 class LoginForm(AuthenticationForm):
@@ -15,13 +17,17 @@ class LoginForm(AuthenticationForm):
 
 
 class TenantSettingsForm(forms.ModelForm):
-    timezone = forms.ChoiceField(
-        label=_("Time zone"), choices=[(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
-    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
 
     class Meta:
         model = Tenant
         fields = ["name", "timezone", "default_language", "currency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A workspace saved on an alias (`UTC`, `Asia/Calcutta`) keeps it as a choice.
+        self.fields["timezone"].choices = partial(timezone_choices,
+                                                  current=self.instance.timezone)
 
 
 class MemberAddForm(forms.Form):
@@ -45,3 +51,10 @@ class ApiTokenForm(forms.ModelForm):
     class Meta:
         model = ApiToken
         fields = ["name", "role", "expires_at"]
+
+    def __init__(self, *args, owner_role, **kwargs):
+        """`owner_role`: the creator's role; a token is offered no role above it."""
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, Role(role).label)
+                                       for role in token_roles(owner_role)]
+        self.fields["role"].initial = DEFAULT_TOKEN_ROLE

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import trans_real
 
 from kam.tenancy import reset_current_tenant, set_current_tenant
 
@@ -43,7 +45,29 @@ def bind_membership(request, membership):
     set_current_tenant(membership.tenant)
     # Dates and times show in the tenant's time zone.
     timezone.activate(membership.tenant.tzinfo)
-    if not request.COOKIES.get("django_language"):
-        language = membership.user.language or membership.tenant.default_language
+    # The language: what the user picked (in this browser, else saved on their account),
+    # else what the browser asks for, else the workspace's.
+    if not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        language = (membership.user.language or browser_language(request)
+                    or membership.tenant.default_language)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def browser_language(request):
+    """The first language of the browser's Accept-Language that the product speaks, or
+    None ("zh-CN" and "zh" are 简体中文, "en-GB" English)."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in trans_real.parse_accept_lang_header(header):
+        if code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(_variant(code))
+        except LookupError:
+            continue
+    return None
+
+
+def _variant(code):
+    # Browsers say zh-CN or zh-SG for simplified Chinese; Django's name is zh-hans.
+    return "zh-hans" if code.lower() in ("zh", "zh-cn", "zh-sg", "zh-hans-cn") else code

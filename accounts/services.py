@@ -16,6 +16,14 @@ from .models import ApiToken, Membership, Role, User, hash_token
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.MANAGER: 2, Role.EXECUTIVE: 3, Role.ADMIN: 4}
+# A new token reads only, unless its creator asks for more.
+DEFAULT_TOKEN_ROLE = Role.VIEWER
+
+
+def token_roles(owner_role: str) -> list[str]:
+    """The roles a token of a member in `owner_role` may carry, lowest first."""
+    rank = ROLE_RANK.get(owner_role, -1)
+    return sorted((role for role in ROLE_RANK if ROLE_RANK[role] <= rank), key=ROLE_RANK.get)
 
 
 def create_api_token(*, tenant, user, name, role=None, expires_at=None):
@@ -107,3 +115,10 @@ def _keep_an_admin(membership, new_role):
     others = Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=membership.pk)
     if not others.exists():
         raise ValidationError({"role": _("The workspace needs at least one administrator.")})
+
+
+def set_user_language(user, language):
+    """Save the language `user` picked (a code of settings.LANGUAGES)."""
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

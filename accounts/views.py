@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
@@ -5,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 from dashboards import selectors as dashboard_selectors
@@ -15,6 +17,17 @@ from .middleware import SESSION_TENANT_KEY
 from .models import ApiToken, Membership
 from .permissions import admin_required, tenant_required
 from .selectors import user_memberships
+
+
+def set_language(request):
+    """Django's language switch, and for a logged-in user the choice saved on their
+    account, so that it follows them to other browsers (accounts.middleware)."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language")
+    if (request.method == "POST" and request.user.is_authenticated
+            and language in dict(settings.LANGUAGES)):
+        services.set_user_language(request.user, language)
+    return response
 
 
 class LoginView(auth_views.LoginView):
@@ -134,7 +147,7 @@ def token_list(request):
     tokens = ApiToken.objects.select_related("user")
     if request.role != "admin":
         tokens = tokens.filter(user=request.user)
-    form = ApiTokenForm(request.POST or None, initial={"role": request.role})
+    form = ApiTokenForm(request.POST or None, owner_role=request.role)
     raw_token = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -145,7 +158,7 @@ def token_list(request):
             _add_errors(form, exc)
         else:
             messages.success(request, _("Token created. Copy it now: it is shown only once."))
-            form = ApiTokenForm(initial={"role": request.role})
+            form = ApiTokenForm(owner_role=request.role)
     page = Paginator(tokens, 25).get_page(request.GET.get("page"))
     return render(request, "accounts/token_list.html", {
         "page": page, "form": form, "raw_token": raw_token,

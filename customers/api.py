@@ -10,6 +10,7 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
@@ -21,10 +22,11 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
 from accounts.models import Role, Tenant
+from kam import messages as stored_messages
 from kam.viewsets import TenantModelViewSet
 from teams.permissions import can_edit_account, editable_customer_ids
 
-from . import scoring, services
+from . import row_messages, scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
 from .models import (
     AccountPlan,
@@ -258,7 +260,9 @@ class PeriodFigureViewSet(WriteViewSet):
         description=f"A JSON list of up to {MAX_BULK_ROWS:,} rows keyed by `customer_code` "
         "and `period`. A row for an existing customer and period updates the figures it "
         "names; others create a row. Either every row is written, or none is and the answer "
-        "lists every error with its row's 1-based position in the list.")
+        "lists every error with its row's 1-based position in the list. Tiers follow the figures "
+        "only once customers are re-scored: `rescoring` says whether this upload changed any "
+        "and where to start a scoring run.")
     @action(detail=False, methods=["post"], parser_classes=[BulkJSONParser])
     def bulk(self, request):
         try:
@@ -279,33 +283,46 @@ class PeriodFigureViewSet(WriteViewSet):
                 rows.append(checker.run_validation(item))
                 numbers.append(number)
             except DRFValidationError as exc:
-                errors.extend(row_errors(number, exc.detail))
+                errors.extend(row_errors(number, exc.detail, checker, item))
         try:
             result = services.upsert_figures(
-                request.tenant, rows, dry_run=bool(errors),
+                request.tenant, rows, dry_run=bool(errors), lines=numbers,
                 editable=editable_customer_ids(request.tenant, request.user, request.role))
         except IntegrityError:
             return bulk_errors([{"row": None, "field": NON_FIELD, "message": _(
                 "Another upload of the same figures was saved at the same time; try again.")}])
         errors.extend(
-            {"row": numbers[error.row - 1],
+            {"row": error.row,
              "field": NON_FIELD if error.field == "__all__" else error.field,
-             "message": error.message}
+             "message": stored_messages.render(error.message)}
             for error in result.errors
         )
         if errors:
             return bulk_errors(sorted(errors, key=lambda error: error["row"]))
-        return Response(FigureBulkResultSerializer(
-            {"created": result.created, "updated": result.updated}).data)
+        return Response(FigureBulkResultSerializer({
+            "created": result.created, "updated": result.updated,
+            "rescoring": {
+                "advised": bool(result.changed_customer_ids),
+                "customers_changed": len(result.changed_customer_ids),
+                "url": request.build_absolute_uri(reverse("scoring-run-list")),
+            }}).data)
 
 
-def row_errors(number, detail):
-    """DRF's error detail of one row as [{"row", "field", "message"}]."""
+def row_errors(number, detail, checker, item):
+    """DRF's error detail of one row as [{"row", "field", "message"}], in the words of the
+    import ("revenue must be at least 0.") rather than DRF's."""
     if not isinstance(detail, dict):
         detail = {NON_FIELD: detail}
-    for field, messages in detail.items():
-        for message in messages if isinstance(messages, list) else [messages]:
-            yield {"row": number, "field": field, "message": str(message)}
+    for field, details in detail.items():
+        for message in details if isinstance(details, list) else [details]:
+            if field == NON_FIELD and getattr(message, "code", None) == "invalid":
+                text = stored_messages.render(stored_messages.message(row_messages.NOT_A_ROW))
+            else:
+                stored = row_messages.serializer_error(
+                    field, message, checker.fields.get(field),
+                    item.get(field) if isinstance(item, dict) else None)
+                text = stored_messages.render(stored) if stored else str(message)
+            yield {"row": number, "field": field, "message": text}
 
 
 def bulk_errors(errors):
@@ -334,8 +351,11 @@ class ScoringRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     write_roles = TIER_DECIDERS
 
     def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
         run = scoring.run_scoring(request.tenant, trigger=ScoringRun.Trigger.API,
-                                  user=request.user)
+                                  user=request.user,
+                                  as_of=serializer.validated_data.get("as_of", ""))
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
 

@@ -11,7 +11,7 @@ from .models import Customer, LifecycleStage, PeriodFigure, Region, Tier
 
 TIER_CHOICES = [*Tier.choices, ("none", _("No tier"))]
 HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")),
-                  ("at_risk", _("At risk (0–49)"))]
+                  ("at_risk", _("At risk (0–49)")), ("no_data", _("No data yet"))]
 
 
 def tenant_users(request):

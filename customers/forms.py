@@ -13,6 +13,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import KAM, WORK, assignable_members
+from kam import codes
+
 from . import scoring, services
 from .models import (
     AccountPlan,
@@ -78,7 +81,8 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = tenant_members(tenant, include=self.instance.owner_id)
+        self.fields["owner"].queryset = assignable_members(tenant, for_=KAM,
+                                                           include=self.instance.owner_id)
         self.fields["owner"].empty_label = _("Unassigned")
         self.fields["region"].queryset = Region.objects.order_by("name")
         self.fields["region"].empty_label = _("No region")
@@ -89,14 +93,12 @@ class CustomerForm(forms.ModelForm):
         self.fields["parent"].empty_label = _("None: not part of a group")
 
     def clean_code(self):
-        code = self.cleaned_data["code"].strip()
-        taken = Customer.objects.filter(code=code)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
+        code = codes.normalise(self.cleaned_data["code"])
+        other = codes.taken(Customer.objects, code, exclude_pk=self.instance.pk)
+        if other is not None:
             raise forms.ValidationError(
-                _("Another customer already has the code “%(code)s”."), params={"code": code},
-                code="unique")
+                _("Another customer already has the code “%(code)s” (codes ignore case and "
+                  "surrounding spaces)."), params={"code": other.code}, code="unique")
         return code
 
     def clean_parent(self):
@@ -153,8 +155,8 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = [
             "name", "title", "department", "level", "decision_role", "attitude", "influence",
-            "strength", "counterpart", "email", "phone", "last_contact_on", "is_active",
-            "notes",
+            "strength", "counterpart", "email", "phone", "language", "last_contact_on",
+            "is_active", "notes",
         ]
         widgets = {"last_contact_on": DateInput(), "notes": _textarea()}
         help_texts = {
@@ -263,7 +265,8 @@ class InitiativeForm(forms.ModelForm):
     def __init__(self, *args, plan, tenant, **kwargs):
         kwargs.setdefault("instance", Initiative(plan=plan, tenant=tenant))
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = tenant_members(tenant, include=self.instance.owner_id)
+        self.fields["owner"].queryset = assignable_members(tenant, for_=WORK,
+                                                           include=self.instance.owner_id)
         self.fields["owner"].empty_label = _("Unassigned")
 
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.import_job, name="import_job"),
     path("jobs/<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
     path("jobs/<int:pk>/commit/", views.import_job_commit, name="import_job_commit"),
+    path("jobs/<int:pk>/rescore/", views.import_job_rescore, name="import_job_rescore"),
 ]

@@ -20,13 +20,16 @@ from accounts.models import Role
 from accounts.permissions import tenant_required
 from jobs import outbox
 
-from . import importing, tasks
-from .models import ImportJob
+from . import importing, scoring, tasks
+from .models import ImportJob, ScoringRun
+from .views.common import SCORING_ROLES, scoring_required
 
 logger = logging.getLogger(__name__)
 
 IMPORT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 ERRORS_PER_PAGE = 50
+CHANGES_PER_PAGE = 50
+FLAGGED_SHOWN = 50  # the changes to look at twice, listed above the table
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -120,10 +123,16 @@ def _job(pk):
 def import_job(request, pk):
     job = _job(pk)
     errors = Paginator(job.errors, ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    errors.object_list = importing.rendered_errors(errors.object_list)
+    review = importing.preview_page(job, request.GET.get("page"), per_page=CHANGES_PER_PAGE,
+                                    flagged_shown=FLAGGED_SHOWN)
     rows, percent = importing.progress(job)
     return render(request, "customers/import_job.html", {
-        "job": job, "errors": errors, "page": errors, "rows": rows, "percent": percent,
+        "job": job, "errors": errors, "rows": rows, "percent": percent,
         "hidden_errors": max(job.error_count - len(job.errors), 0),
+        **review, "page": review["changes"] or errors,
+        "rescoring": importing.rescoring_offer(job),
+        "can_rescore": request.role in SCORING_ROLES,
     })
 
 
@@ -152,4 +161,21 @@ def import_job_commit(request, pk):
         importing.queue_failed(job)
         messages.error(request, _("The import could not be started: the job queue cannot be "
                                   "reached. Try again in a few minutes."))
+    return redirect("import_job", pk=job.pk)
+
+
+@require_POST
+@scoring_required
+def import_job_rescore(request, pk):
+    """Re-score now, from a figures import's result page: the scoring page's run, by the
+    roles that start one there; the import page then shows the run's tier changes."""
+    job = _job(pk)
+    if importing.rescoring_offer(job) is None:
+        messages.warning(request, _("This import changed no figures to re-score."))
+        return redirect("import_job", pk=job.pk)
+    run = scoring.run_scoring(request.tenant, trigger=ScoringRun.Trigger.MANUAL,
+                              user=request.user)
+    messages.success(request, _(
+        "Scoring run finished: %(scored)s customers scored, %(changes)s tier changes."
+    ) % {"scored": run.customers_scored, "changes": run.changes})
     return redirect("import_job", pk=job.pk)

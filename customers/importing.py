@@ -19,27 +19,34 @@ count them). An empty cell clears the value, except where a column says otherwis
 """
 
 import csv
+import functools
 import io
 import logging
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import DatabaseError, models, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership
+from accounts.models import User
+from accounts.selectors import KAM, assignable_members
+from kam import codes as code_rules
+from kam import messages
 from teams.permissions import editable_customer_ids
 
-from . import services
-from .models import Customer, ImportJob, LifecycleStage, Region, Segment
-from .services import RowError, UpsertResult, _validation_errors
+from . import selectors, services
+from .models import Customer, ImportJob, LifecycleStage, Region, ScoringRun, Segment
+from .services import ChangePreview, RowError, UpsertResult, preview_value
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +57,19 @@ PROGRESS_TTL = 60 * 60
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong format, bad header, no rows)."""
+    """The file as a whole cannot be read (wrong format, bad header, no rows); `message`
+    is a stored message (kam.messages)."""
 
     def __init__(self, message, row=None, column=""):
-        super().__init__(message)
+        super().__init__(messages.render(message))
         self.message, self.row, self.column = message, row, column
+
+
+def _joined(*parts):
+    """Stored messages shown one after the other (the text of its own is only spaces)."""
+    names = [f"p{n}" for n in range(len(parts))]
+    return messages.message(" ".join(f"%({name})s" for name in names),
+                            **dict(zip(names, parts, strict=True)))
 
 
 # --- columns -------------------------------------------------------------------------
@@ -104,8 +119,9 @@ FIGURE_COLUMNS = [
     Column("customer_code", "text", True, gettext_lazy(
         "Code of an existing customer of this workspace."), "OEM-001"),
     Column("period", "period", True, gettext_lazy(
-        "Quarter: year, the letter Q, quarter 1–4, e.g. 2026Q3. A customer and quarter "
-        "already imported are updated."), "2026Q3"),
+        "Quarter: year, the letter Q, quarter 1–4, e.g. 2026Q3 (2026-Q3, 2026 Q3 and "
+        "Q3 2026 are read as 2026Q3). A customer and quarter already imported are "
+        "updated."), "2026Q3"),
     Column("revenue", "decimal", True, gettext_lazy(
         "Revenue in the quarter, ≥ 0, in the workspace currency."), Decimal("1250000.00")),
     Column("volume", "integer", False, gettext_lazy("Units delivered, whole number ≥ 0."),
@@ -190,23 +206,77 @@ class ParsedFile:
     errors: list  # RowError for rows that cannot be read as they are
 
 
+class _FormulaWithoutValue:
+    """A formula cell whose workbook holds no computed value for it: saved by a program
+    that writes formulas without calculating them. Read with data_only, it looks empty."""
+
+    def __repr__(self):
+        return "<formula without a saved value>"
+
+
+FORMULA_WITHOUT_VALUE = _FormulaWithoutValue()
+FORMULA_MESSAGE = gettext_lazy(
+    "This cell holds a formula with no saved value: open the file in Excel (or another "
+    "spreadsheet program that calculates formulas), save it, and upload it again.")
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _formulas_without_value(archive, path):
+    """{line: [column numbers]} of the sheet's formula cells with no cached value: <f>
+    with no or an empty <v>, except a formula whose cached result is an empty text
+    (t="str"), which is a value."""
+    if not path:
+        return {}
+    data = archive.read(path.lstrip("/"))
+    if not _FORMULA_TAG.search(data):  # most files hold no formula: no second pass
+        return {}
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.xml.functions import iterparse  # the parser openpyxl reads the sheet with
+
+    found = {}
+    cell_tag, formula_tag, value_tag = (f"{_SHEET_NS}c", f"{_SHEET_NS}f", f"{_SHEET_NS}v")
+    for _event, element in iterparse(io.BytesIO(data)):
+        if element.tag == cell_tag:
+            value = element.find(value_tag)
+            if (element.find(formula_tag) is not None and element.get("r")
+                    and element.get("t") != "str"
+                    and (value is None or not (value.text or "").strip())):
+                line, column = coordinate_to_tuple(element.get("r"))
+                found.setdefault(line, []).append(column)
+        elif element.tag == f"{_SHEET_NS}row":
+            element.clear()
+    return found
+
+
 def _xlsx_rows(content):
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ImportFileError(_("The workbook cannot be read: %(reason)s. Save it from Excel "
-                                "as .xlsx and upload it again.") % {"reason": exc}) from exc
+        raise ImportFileError(messages.message(gettext_lazy(
+            "The workbook cannot be read: %(reason)s. Save it from Excel as .xlsx and upload "
+            "it again."), reason=str(exc))) from exc
     try:
         sheet = workbook.worksheets[0]
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            formulas = _formulas_without_value(archive, getattr(sheet, "_worksheet_path", ""))
         sheet.reset_dimensions()  # some writers record a wrong sheet size; read every cell
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        for line, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if line in formulas:
+                cells = list(cells)
+                for column in formulas[line]:
+                    cells.extend([None] * (column - len(cells)))
+                    if cells[column - 1] is None:
+                        cells[column - 1] = FORMULA_WITHOUT_VALUE
+            yield line, cells
     except ImportFileError:
         raise
     except Exception as exc:  # a damaged sheet: any error of the XML reader
-        raise ImportFileError(_("The workbook cannot be read: %(reason)s.") % {"reason": exc}
-                              ) from exc
+        raise ImportFileError(messages.message(gettext_lazy(
+            "The workbook cannot be read: %(reason)s."), reason=str(exc))) from exc
     finally:
         workbook.close()
 
@@ -283,7 +353,8 @@ def parse(kind, content, file_format):
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportFileError(_("The file is not UTF-8 text.")) from exc
+            raise ImportFileError(messages.message(gettext_lazy("The file is not UTF-8 text."))
+                                  ) from exc
         first_line = text.split("\n", 1)[0]
         delimiter = max(",;\t", key=first_line.count)
         decimal_comma = delimiter == ";"
@@ -293,8 +364,9 @@ def parse(kind, content, file_format):
         header_line, header = next(
             ((n, cells) for n, cells in source if any(_filled(c) for c in cells)), (None, None))
         if header is None:
-            raise ImportFileError(_("The file is empty: line 1 must hold the column names."),
-                                  row=1)
+            raise ImportFileError(messages.message(gettext_lazy(
+                "The file is empty: line 1 must hold the column names.")), row=1)
+        header = [None if c is FORMULA_WITHOUT_VALUE else c for c in header]
         mapping = _map_header(header, by_key, columns, header_line)
         rows, lines, errors = [], [], []
         for number, cells in source:
@@ -303,26 +375,30 @@ def parse(kind, content, file_format):
             row = {}
             for position, column in mapping.items():
                 value = cells[position] if position < len(cells) else None
+                if value is FORMULA_WITHOUT_VALUE:
+                    errors.append(RowError(number, column.name,
+                                           messages.message(FORMULA_MESSAGE)))
+                    value = None
                 row[column.name] = cell_value(value, column, decimal_comma)
             stray = [p for p in range(len(cells)) if p not in mapping and _filled(cells[p])]
             if stray:  # values under no column name
-                errors.append(RowError(number, "", _(
+                errors.append(RowError(number, "", messages.message(gettext_lazy(
                     "Line %(line)d has values in column %(position)d, which has no name "
-                    "in line %(header)d.") % {"line": number, "position": stray[0] + 1,
-                                               "header": header_line}))
+                    "in line %(header)d."), line=number, position=stray[0] + 1,
+                    header=header_line)))
             rows.append(row)
             lines.append(number)
     except csv.Error as exc:
-        raise ImportFileError(_("The CSV file cannot be read: %(reason)s.") % {"reason": exc}
-                              ) from exc
+        raise ImportFileError(messages.message(gettext_lazy(
+            "The CSV file cannot be read: %(reason)s."), reason=str(exc))) from exc
     if not rows:
-        raise ImportFileError(_("The file has no data rows below the column names."),
-                              row=header_line)
+        raise ImportFileError(messages.message(gettext_lazy(
+            "The file has no data rows below the column names.")), row=header_line)
     return ParsedFile(rows=rows, lines=lines, errors=errors)
 
 
 def _filled(value):
-    return value is not None and str(value).strip() != ""
+    return value is FORMULA_WITHOUT_VALUE or (value is not None and str(value).strip() != "")
 
 
 def _map_header(header, by_key, columns, line):
@@ -334,11 +410,10 @@ def _map_header(header, by_key, columns, line):
         if column is None:
             unknown.append(str(cell).strip())
         elif column.name in seen:
-            raise ImportFileError(_("The column %(name)s appears twice (columns %(first)d and "
-                                    "%(second)d).") % {"name": column.name,
-                                                       "first": seen[column.name] + 1,
-                                                       "second": position + 1},
-                                  row=line, column=column.name)
+            raise ImportFileError(messages.message(gettext_lazy(
+                "The column %(name)s appears twice (columns %(first)d and %(second)d)."),
+                name=column.name, first=seen[column.name] + 1, second=position + 1),
+                row=line, column=column.name)
         else:
             mapping[position] = column
             seen[column.name] = position
@@ -346,13 +421,14 @@ def _map_header(header, by_key, columns, line):
     if unknown or missing:
         parts = []
         if unknown:
-            parts.append(_("Unknown columns: %(names)s.") % {"names": ", ".join(unknown)})
+            parts.append(messages.message(gettext_lazy("Unknown columns: %(names)s."),
+                                          names=", ".join(unknown)))
         if missing:
-            parts.append(_("Missing required columns: %(names)s.") % {
-                "names": ", ".join(missing)})
-        parts.append(_("Expected columns: %(names)s.") % {
-            "names": ", ".join(c.name for c in columns)})
-        raise ImportFileError(" ".join(parts), row=line, column=", ".join(unknown + missing))
+            parts.append(messages.message(gettext_lazy("Missing required columns: %(names)s."),
+                                          names=", ".join(missing)))
+        parts.append(messages.message(gettext_lazy("Expected columns: %(names)s."),
+                                      names=", ".join(c.name for c in columns)))
+        raise ImportFileError(_joined(*parts), row=line, column=", ".join(unknown + missing))
     return mapping
 
 
@@ -444,8 +520,19 @@ def _boolean(value):
     raise ValueError(word)
 
 
-def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, progress=None,
-                     editable=None):
+@functools.cache
+def _choice_messages(choices):
+    """value -> the stored message of its label: built once, as the preview of a large
+    file asks for a label on every row."""
+    return {value: messages.message(label) for value, label in choices.choices}
+
+
+def _label(choices, value):
+    return _choice_messages(choices).get(value, value)
+
+
+def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, lines=None,
+                     progress=None, editable=None, preview=None):
     """Create or update customers keyed by `code`, all or nothing.
 
     `rows` are dicts with `code` and any of the other CUSTOMER_COLUMNS (strings, or
@@ -454,49 +541,81 @@ def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, progres
     parents, regions and owners (who must be active members of the tenant) are row errors
     naming the column. Nothing is written if any row has an error, or with `dry_run`.
     `progress(n)` is called as rows are written. A fixed number of queries for any number
-    of rows (bulk writes aside). `editable`: the ids of the existing customers the writer
-    may change (None: all of them); new customers may always be added.
+    of rows (bulk writes aside). Errors name a row by `lines[i]` (a spreadsheet line) if
+    given, else by `first_row_number + i`. `editable`: the ids of the existing customers
+    the writer may change (None: all of them); new customers may always be added.
+    `preview`: a ChangePreview to fill in.
     """
-    rows = list(rows)
-    codes = {_text(row.get("code")) for row in rows}
-    existing = {c.code: c for c in Customer.objects.filter(tenant=tenant, code__in=codes)}
     # code -> (id, parent id) of every customer, for parent links and cycle checks.
     everyone = {code: (pk, parent_id) for pk, code, parent_id in
                 Customer.objects.filter(tenant=tenant).values_list("id", "code", "parent_id")}
     code_of = {pk: code for code, (pk, _parent) in everyone.items()}
+    rows = _codes_as_stored(list(rows), everyone)
+    codes = {_text(row.get("code")) for row in rows}
+    existing = {c.code: c for c in Customer.objects.filter(tenant=tenant, code__in=codes)}
     regions = {r.code.lower(): r for r in Region.objects.filter(tenant=tenant)}
+    region_codes = {r.pk: r.code for r in regions.values()}
     emails = {_text(row.get("owner_email")).lower() for row in rows} - {""}
     owners = {}
-    if emails:
-        members = (Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True)
-                   .annotate(email=Lower("user__email")).filter(email__in=emails)
-                   .values_list("email", "user_id"))
+    if emails:  # the people the customer form offers as owner: active account managers
+        members = (assignable_members(tenant, for_=KAM).annotate(address=Lower("email"))
+                   .filter(address__in=emails).values_list("address", "pk"))
         owners = dict(members)
+    owner_emails = {user_id: email for email, user_id in owners.items()}
+    if preview is not None:  # the present owners' addresses, for "old → new"
+        missing = {c.owner_id for c in existing.values()} - set(owner_emails) - {None}
+        owner_emails.update(User.objects.filter(pk__in=missing).values_list("pk", "email"))
     choice_lookups = {name: _choice_lookup(choices) for name, choices in CHOICES.items()}
+
+    def line_of(offset):
+        return lines[offset] if lines is not None else first_row_number + offset
+
+    def state(customer, owner_id, parent_code):
+        """column -> (value compared, value shown) of a customer as the file sees it."""
+        return {
+            "name": (customer.name, customer.name),
+            "parent_code": (parent_code or "", parent_code),
+            "region_code": (customer.region_id, region_codes.get(customer.region_id)),
+            "segment": (customer.segment, _label(Segment, customer.segment)),
+            "country": (customer.country, customer.country),
+            "city": (customer.city, customer.city),
+            "lifecycle_stage": (customer.lifecycle_stage,
+                                _label(LifecycleStage, customer.lifecycle_stage)),
+            "owner_email": (owner_id, owner_emails.get(owner_id)),
+            "is_active": (customer.is_active, customer.is_active),
+        }
 
     result = UpsertResult()
     file_codes = {}  # code -> offset of the row that has it
+    seen_codes = {}  # code ignoring case -> line of the row that has it
     parents = {}  # code -> parent code wanted by the file ("" = none)
     valid = []  # (customer, parent code or None when unchanged)
     for offset, row in enumerate(rows):
-        number = first_row_number + offset
+        number = line_of(offset)
         errors = []
         code = _text(row.get("code"))
         if not code:
-            result.errors.append(RowError(number, "code", _("Enter the customer code.")))
+            result.errors.append(RowError(number, "code", messages.message(
+                gettext_lazy("Enter the customer code."))))
             continue
-        if code in file_codes:
-            result.errors.append(RowError(number, "code", _(
-                "The code %(code)s appears twice in this upload (also line %(line)d).") % {
-                "code": code, "line": first_row_number + file_codes[code]}))
+        # Codes are identifiers: OEM-1 and oem-1 name the same customer.
+        if code.casefold() in seen_codes:
+            result.errors.append(RowError(number, "code", messages.message(gettext_lazy(
+                "The code %(code)s appears twice in this upload (also line %(line)d)."),
+                code=code, line=seen_codes[code.casefold()])))
             continue
+        seen_codes[code.casefold()] = number
         file_codes[code] = offset
         customer = existing.get(code)
         if customer is None:
             customer = Customer(tenant=tenant, code=code)
+            before = None
         elif editable is not None and customer.pk not in editable:
             result.errors.append(services.not_on_team_error(number, "code", code))
             continue
+        else:
+            before = (state(customer, customer.owner_id, code_of.get(customer.parent_id))
+                      if preview is not None else None)
         for name in CUSTOMER_TEXT_FIELDS:
             if name in row:
                 setattr(customer, name, _text(row[name]))
@@ -505,54 +624,58 @@ def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, progres
             if word:
                 value = lookup.get(normalise_header(word))
                 if value is None:
-                    errors.append(RowError(number, name, _(
-                        "“%(value)s” is not one of: %(choices)s.") % {
-                        "value": word, "choices": _choice_help(CHOICES[name])}))
+                    errors.append(RowError(number, name, messages.message(gettext_lazy(
+                        "“%(value)s” is not one of: %(choices)s."),
+                        value=word, choices=_choice_help(CHOICES[name]))))
                 else:
                     setattr(customer, name, value)
         if "is_active" in row and _text(row["is_active"]) != "":
             try:
                 customer.is_active = _boolean(row["is_active"])
             except ValueError:
-                errors.append(RowError(number, "is_active", _(
-                    "Enter yes or no, not “%(value)s”.") % {"value": _text(row["is_active"])}))
+                errors.append(RowError(number, "is_active", messages.message(gettext_lazy(
+                    "Enter yes or no, not “%(value)s”."), value=_text(row["is_active"]))))
         if "region_code" in row:
             region_code = _text(row["region_code"])
             region = regions.get(region_code.lower()) if region_code else None
             if region_code and region is None:
-                errors.append(RowError(number, "region_code", _(
-                    "No region with code “%(code)s” in this workspace.") % {"code": region_code}))
+                errors.append(RowError(number, "region_code", messages.message(gettext_lazy(
+                    "No region with code “%(code)s” in this workspace."), code=region_code)))
             customer.region = region
+        owner_id = customer.owner_id
         if "owner_email" in row:
             email = _text(row["owner_email"]).lower()
             if email and email not in owners:
-                errors.append(RowError(number, "owner_email", _(
-                    "%(email)s is not an active member of this workspace.") % {"email": email}))
+                errors.append(RowError(number, "owner_email", messages.message(gettext_lazy(
+                    "%(email)s is not an active account manager of this workspace."),
+                    email=email)))
             owner_id = owners.get(email)
         if "parent_code" in row:
             parent_code = _text(row["parent_code"])
             if parent_code == code:
-                errors.append(RowError(number, "parent_code", _(
-                    "A customer cannot be its own group.")))
+                errors.append(RowError(number, "parent_code", messages.message(gettext_lazy(
+                    "A customer cannot be its own group."))))
             elif parent_code and parent_code not in everyone and parent_code not in codes:
-                errors.append(RowError(number, "parent_code", _(
-                    "No customer with code “%(code)s” in this workspace or this file.") % {
-                    "code": parent_code}))
+                errors.append(RowError(number, "parent_code", messages.message(gettext_lazy(
+                    "No customer with code “%(code)s” in this workspace or this file."),
+                    code=parent_code)))
             parents[code] = parent_code
         # Model validation; the tenant checks on owner/parent/region are the bulk ones above.
         for exc_source in (_clean_fields, _clean):
             try:
                 exc_source(customer)
             except ValidationError as exc:
-                for error in _validation_errors(number, exc):
-                    error.field = CUSTOMER_FIELD_COLUMNS.get(error.field, error.field)
-                    errors.append(error)
+                errors.extend(services.row_errors(number, exc, Customer,
+                                                  CUSTOMER_FIELD_COLUMNS))
         if errors:
             result.errors.extend(errors)
             continue
-        if "owner_email" in row:
-            customer.owner_id = owner_id
+        customer.owner_id = owner_id
         valid.append(customer)
+        if preview is not None:
+            _preview_customer(preview, number, row, before, state(
+                customer, owner_id, parents.get(code, code_of.get(customer.parent_id))),
+                tier=customer.tier)
 
     # Parent links must not make a loop (A in group B, B in group A).
     if parents and not result.errors:
@@ -567,9 +690,9 @@ def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, progres
             while current is not None:
                 if current in path:
                     result.errors.append(RowError(
-                        first_row_number + file_codes[code], "parent_code",
-                        _("These group links make a loop: %(path)s.") % {
-                            "path": " → ".join([*path, current])}))
+                        line_of(file_codes[code]), "parent_code", messages.message(
+                            gettext_lazy("These group links make a loop: %(path)s."),
+                            path=" → ".join([*path, current]))))
                     break
                 path.append(current)
                 current = parent_of(current)
@@ -615,6 +738,51 @@ def upsert_customers(tenant, rows, *, dry_run=False, first_row_number=1, progres
     return result
 
 
+def _codes_as_stored(rows, everyone):
+    """The rows with their codes and parent codes spelt as stored: codes are identifiers
+    that ignore case and surrounding spaces (kam.codes), so `oem-1 ` in a file names the
+    customer OEM-1, or the new customer a row before it spelt another way."""
+    stored = {code_rules.key(code): code for code in everyone}
+    for row in rows:  # new codes: the file's first spelling
+        code = code_rules.normalise(_text(row.get("code")))
+        if code:
+            stored.setdefault(code_rules.key(code), code)
+    result = []
+    for row in rows:
+        row = dict(row)
+        for name in ("code", "parent_code"):
+            if name in row and _text(row[name]):
+                row[name] = stored.get(code_rules.key(_text(row[name])), _text(row[name]))
+        result.append(row)
+    return result
+
+
+def _preview_customer(preview, number, row, before, after, tier):
+    """One customer row of the preview: a new customer with the values it sets, or the
+    columns it changes (old → new), flagging what deserves a second look."""
+    columns = [c.name for c in CUSTOMER_COLUMNS[1:] if c.name in row
+               and (c.name not in (*CHOICES, "is_active") or _text(row[c.name]) != "")]
+    code = _text(row.get("code"))
+    if before is None:
+        preview.new_row(number, code, [(name, preview_value(after[name][1]))
+                                       for name in columns if after[name][1] not in (None, "")])
+        return
+    changes = []
+    for name in columns:
+        (old, old_shown), (new, new_shown) = before[name], after[name]
+        if old == new:
+            continue
+        flag = ""
+        if name == "name" and tier == "A":
+            flag = "a_tier_name"
+        elif name == "owner_email" and old is not None:
+            flag = "owner"
+        elif name == "is_active" and old and not new:
+            flag = "deactivation"
+        changes.append((name, preview_value(old_shown), preview_value(new_shown), flag))
+    preview.changed_row(number, code, changes)
+
+
 def _write_customers(customers, update_fields):
     """Insert new and update existing customers in one INSERT … ON CONFLICT per chunk
     (bulk_update's CASE WHEN per field costs about a millisecond per row and field)."""
@@ -637,43 +805,52 @@ def _clean(customer):
 # --- figures in chunks -----------------------------------------------------------------
 
 
-def upsert_figures_in_chunks(tenant, rows, *, dry_run=False, progress=None, editable=None):
+def upsert_figures_in_chunks(tenant, rows, *, dry_run=False, progress=None, editable=None,
+                             lines=None):
     """`services.upsert_figures` over CHUNK_ROWS rows at a time, all or nothing: call it
     inside a transaction, and roll that back when the result has errors. Once a chunk
-    has errors the rest are only checked. Row numbers are offsets into `rows`.
+    has errors the rest are only checked. Rows are named by `lines[i]` if given, else by
+    their offset into `rows`.
 
     Each chunk is checked on its own, so a customer and period given twice in two chunks
     is not caught here: a dry run of all rows at once (`validate_job`) catches it."""
     total = UpsertResult()
     for start in range(0, len(rows), CHUNK_ROWS):
-        result = services.upsert_figures(tenant, rows[start:start + CHUNK_ROWS],
-                                         dry_run=dry_run or bool(total.errors),
-                                         first_row_number=start, editable=editable)
+        result = services.upsert_figures(
+            tenant, rows[start:start + CHUNK_ROWS], dry_run=dry_run or bool(total.errors),
+            first_row_number=start, editable=editable,
+            lines=lines[start:start + CHUNK_ROWS] if lines is not None else None)
         total.created += result.created
         total.updated += result.updated
         total.errors.extend(result.errors)
+        total.changed_customer_ids |= result.changed_customer_ids
         if progress:
             progress(min(start + CHUNK_ROWS, len(rows)))
     return total
 
 
-def check_rows(tenant, kind, parsed, *, dry_run, progress=None, editable=None):
-    """Upsert (or dry-run) the parsed rows; errors carry spreadsheet lines."""
+def check_rows(tenant, kind, parsed, *, dry_run, progress=None, editable=None, preview=None):
+    """Upsert (or dry-run) the parsed rows; errors carry spreadsheet lines. `preview`: a
+    ChangePreview to fill in (dry runs)."""
     if kind == ImportJob.Kind.CUSTOMERS:
-        result = upsert_customers(tenant, parsed.rows, dry_run=dry_run, first_row_number=0,
-                                  progress=progress, editable=editable)
+        result = upsert_customers(tenant, parsed.rows, dry_run=dry_run, lines=parsed.lines,
+                                  progress=progress, editable=editable, preview=preview)
     elif dry_run:
-        result = services.upsert_figures(tenant, parsed.rows, dry_run=True, first_row_number=0,
-                                         editable=editable)
+        result = services.upsert_figures(tenant, parsed.rows, dry_run=True, lines=parsed.lines,
+                                         editable=editable, preview=preview)
     else:
         result = upsert_figures_in_chunks(tenant, parsed.rows, progress=progress,
-                                          editable=editable)
+                                          editable=editable, lines=parsed.lines)
     for error in result.errors:
-        error.row = parsed.lines[error.row]
         if error.field == "__all__":
             error.field = ""
     if parsed.errors:
-        result.errors = sorted(parsed.errors + result.errors, key=lambda e: e.row)
+        # A cell the file itself cannot give (a formula without a value) has its own
+        # message; what the upsert then says about that empty cell would only confuse.
+        told = {(error.row, error.field) for error in parsed.errors if error.field}
+        result.errors = sorted(
+            parsed.errors + [e for e in result.errors if (e.row, e.field) not in told],
+            key=lambda e: e.row)
     return result
 
 
@@ -694,18 +871,21 @@ def queue_failed(job):
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATED,
                                                    started_at=None)
     elif job.status == ImportJob.Status.UPLOADED:
-        _fail(job, ImportJob.Status.INVALID, [RowError(None, "", _(
-            "The file could not be queued for checking. Upload it again in a few minutes."))])
+        _fail(job, ImportJob.Status.INVALID, [RowError(None, "", messages.message(gettext_lazy(
+            "The file could not be queued for checking. Upload it again in a few minutes.")))])
 
 
 def _error_dicts(errors):
-    return [{"row": e.row, "column": e.field, "message": str(e.message)}
+    # Stored as message ids with their parameters: rendered in the reader's language.
+    return [{"row": e.row, "column": e.field,
+             "message": e.message if messages.is_message(e.message) else str(e.message)}
             for e in errors[:MAX_STORED_ERRORS]]
 
 
-def _job_language(job):
-    user = job.created_by
-    return (user.language if user and user.language else None) or job.tenant.default_language
+def rendered_errors(errors):
+    """A job's stored errors with their messages in the active language; rows stored as
+    plain text (by jobs from before stored messages) as they are."""
+    return [{**error, "message": messages.render(error.get("message"))} for error in errors]
 
 
 def _fail(job, status, errors, **fields):
@@ -728,20 +908,23 @@ def validate_job(job):
     """Dry run of an uploaded job: VALIDATED with counts, or INVALID with the errors."""
     if job.status != ImportJob.Status.UPLOADED:
         return job  # already checked (a redelivered task)
-    with translation.override(_job_language(job)):
-        try:
-            parsed = parse(job.kind, bytes(job.content), job.file_format)
-        except ImportFileError as exc:
-            return _fail(job, ImportJob.Status.INVALID,
-                         [RowError(exc.row, exc.column, exc.message)])
-        result = check_rows(job.tenant, job.kind, parsed, dry_run=True, editable=_editable(job))
+    try:
+        parsed = parse(job.kind, bytes(job.content), job.file_format)
+    except ImportFileError as exc:
+        return _fail(job, ImportJob.Status.INVALID,
+                     [RowError(exc.row, exc.column, exc.message)])
+    preview = ChangePreview(limit=services.PREVIEW_LIMIT)
+    result = check_rows(job.tenant, job.kind, parsed, dry_run=True, editable=_editable(job),
+                        preview=preview)
     job.total_rows = len(parsed.rows)
     job.created_count, job.updated_count = result.created, result.updated
     job.validated_at = timezone.now()
     if result.errors:
-        return _fail(job, ImportJob.Status.INVALID, result.errors, finished_at=None)
+        return _fail(job, ImportJob.Status.INVALID, result.errors, finished_at=None, preview={})
     job.status = ImportJob.Status.VALIDATED
     job.errors, job.error_count = [], 0
+    job.preview = {**preview.as_dict(),
+                   "customers_changed": len(result.changed_customer_ids)}
     job.save()
     return job
 
@@ -793,30 +976,28 @@ def commit_job(job):
     nothing written. Safe to repeat: a job that is not running is left alone."""
     if job.status != ImportJob.Status.RUNNING:
         return job
-    with translation.override(_job_language(job)):
-        try:
-            parsed = parse(job.kind, bytes(job.content), job.file_format)
-        except ImportFileError as exc:
-            return _fail(job, ImportJob.Status.FAILED,
-                         [RowError(exc.row, exc.column, exc.message)])
-        job.total_rows = len(parsed.rows)
-        try:
-            with transaction.atomic():
-                result = check_rows(job.tenant, job.kind, parsed, dry_run=False,
-                                    progress=lambda rows: set_progress(job, rows),
-                                    editable=_editable(job))
-                if result.errors:
-                    transaction.set_rollback(True)
-        except DatabaseError as exc:
-            logger.warning("Import job %s failed: %s", job.pk, exc)
-            return _fail(job, ImportJob.Status.FAILED, [RowError(None, "", _(
-                "The data changed while the file was imported, so nothing was written. "
-                "Try again. (%(reason)s)") % {"reason": exc})])
-        except Exception:  # a time limit or a bug: the job must not stay "running"
-            logger.exception("Import job %s stopped", job.pk)
-            return _fail(job, ImportJob.Status.FAILED, [RowError(None, "", _(
-                "The import stopped with an unexpected error, so nothing was written. "
-                "Try again, or ask your administrator to check the logs."))])
+    try:
+        parsed = parse(job.kind, bytes(job.content), job.file_format)
+    except ImportFileError as exc:
+        return _fail(job, ImportJob.Status.FAILED, [RowError(exc.row, exc.column, exc.message)])
+    job.total_rows = len(parsed.rows)
+    try:
+        with transaction.atomic():
+            result = check_rows(job.tenant, job.kind, parsed, dry_run=False,
+                                progress=lambda rows: set_progress(job, rows),
+                                editable=_editable(job))
+            if result.errors:
+                transaction.set_rollback(True)
+    except DatabaseError as exc:
+        logger.warning("Import job %s failed: %s", job.pk, exc)
+        return _fail(job, ImportJob.Status.FAILED, [RowError(None, "", messages.message(
+            gettext_lazy("The data changed while the file was imported, so nothing was "
+                         "written. Try again. (%(reason)s)"), reason=str(exc)))])
+    except Exception:  # a time limit or a bug: the job must not stay "running"
+        logger.exception("Import job %s stopped", job.pk)
+        return _fail(job, ImportJob.Status.FAILED, [RowError(None, "", messages.message(
+            gettext_lazy("The import stopped with an unexpected error, so nothing was "
+                         "written. Try again, or ask your administrator to check the logs.")))])
     try:
         cache.delete(_progress_key(job))
     except Exception as exc:  # it expires on its own
@@ -828,5 +1009,91 @@ def commit_job(job):
     job.created_count, job.updated_count = result.created, result.updated
     job.errors, job.error_count = [], 0
     job.finished_at = timezone.now()
+    if job.kind == ImportJob.Kind.FIGURES:  # what a re-scoring would now see differently
+        job.preview = {**(job.preview or {}),
+                       "customers_changed": len(result.changed_customer_ids)}
     job.save()
     return job
+
+
+# --- reading a job: its preview and what follows a figures import ----------------------
+
+FLAG_LABELS = {
+    "a_tier_name": gettext_lazy("A-tier customer renamed"),
+    "owner": gettext_lazy("New account manager"),
+    "deactivation": gettext_lazy("Deactivated"),
+}
+
+
+def rendered_value(value):
+    """A preview value as the reader sees it: numbers in their locale, labels in their
+    language; None for no value."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "number" in value:
+        return formats.number_format(Decimal(value["number"]), use_l10n=True,
+                                     force_grouping=True)
+    return messages.render(value)
+
+
+def rendered_changes(entries):
+    """Preview entries (ChangePreview) ready for the page."""
+    return [{**entry, "old": rendered_value(entry.get("old")),
+             "new": rendered_value(entry.get("new")),
+             "values": [(column, rendered_value(value))
+                        for column, value in entry.get("values") or ()],
+             "flag_label": FLAG_LABELS.get(entry.get("flag") or "", "")}
+            for entry in entries]
+
+
+def preview_page(job, page_number, *, per_page, flagged_shown):
+    """The dry run's changes for a job page: one page of them, the first changes to look
+    at twice, and how many of each are not listed. Empty while the job has none to show."""
+    preview = job.preview or {}
+    if job.status not in (ImportJob.Status.VALIDATED, ImportJob.Status.DONE) or not preview:
+        return {"preview": preview, "changes": None, "flagged": None, "hidden_changes": 0,
+                "hidden_flagged": 0}
+    entries = preview.get("entries") or []
+    changes = Paginator(entries, per_page).get_page(page_number)
+    changes.object_list = rendered_changes(changes.object_list)
+    flagged = rendered_changes((preview.get("flagged") or [])[:flagged_shown])
+    return {"preview": preview, "changes": changes, "flagged": flagged,
+            "hidden_changes": max((preview.get("changes") or 0) - len(entries), 0),
+            "hidden_flagged": max((preview.get("flagged_count") or 0) - len(flagged), 0)}
+
+
+def next_rescoring(tenant, now=None):
+    """When the nightly re-scoring next runs for `tenant` (in its time zone), or None
+    where nothing runs on a schedule: tasks run in-process, so there is no beat."""
+    from jobs import registry
+    from kam.celery import app
+
+    if app.conf.task_always_eager:
+        return None
+    job = registry.get("rescoring")
+    local = (now or timezone.now()).astimezone(tenant.tzinfo)
+    # Beat asks at the job's minute past each hour; the first ask from its hour runs it.
+    at = local.replace(hour=job.hour, minute=job.minute, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
+
+
+RESCORING_CHANGES_SHOWN = 10
+
+
+def rescoring_offer(job, now=None):
+    """After a committed figures import: how many customers' figures it changed, the
+    scoring run since then if any (with its first tier changes), and when the scheduled
+    re-scoring comes. None for other jobs, or when the import changed no figure."""
+    if job.kind != ImportJob.Kind.FIGURES or job.status != ImportJob.Status.DONE:
+        return None
+    changed = (job.preview or {}).get("customers_changed")
+    if changed == 0:
+        return None
+    run = (ScoringRun.objects.filter(started_at__gte=job.finished_at)
+           .order_by("-started_at", "-id").first()) if job.finished_at else None
+    tier_changes = []
+    if run is not None:
+        tier_changes = list(selectors.run_assessments(run).exclude(tier=F("previous_tier"))
+                            [:RESCORING_CHANGES_SHOWN])
+    return {"customers_changed": changed, "run": run, "tier_changes": tier_changes,
+            "next_at": next_rescoring(job.tenant, now)}

@@ -6,10 +6,11 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from accounts.models import Role
 from accounts.selectors import users_with_role
+from kam import messages
 from notifications.emails import recipient_language
 from notifications.services import notify
 
@@ -25,7 +26,7 @@ from .models import (
 
 
 def _tier(value):
-    return value or _("none")
+    return value or gettext_lazy("none")
 
 
 def rescore(tenant, day, log):
@@ -54,10 +55,10 @@ def rescore(tenant, day, log):
                         "new": _tier(assessment.tier)}, url=url)
                     continue
                 with recipient_language(owner, tenant):
-                    text = _("%(customer)s moved from tier %(old)s to %(new)s in the nightly "
-                             "re-scoring.") % {
-                        "customer": customer.name, "old": _tier(assessment.previous_tier),
-                        "new": _tier(assessment.tier)}
+                    text = messages.message(gettext_lazy(
+                        "%(customer)s moved from tier %(old)s to %(new)s in the nightly "
+                        "re-scoring."), customer=customer.name,
+                        old=_tier(assessment.previous_tier), new=_tier(assessment.tier))
                     _n, created = notify(
                         tenant=tenant, recipient=owner, kind="tier_change", text=text,
                         dedup_key=f"tier-change:{run.pk}:{customer.pk}:{owner.pk}",
@@ -68,10 +69,9 @@ def rescore(tenant, day, log):
         url = reverse("scoring_run", args=[run.pk])
         for user in users_with_role(tenant, Role.EXECUTIVE):
             with log.item(user.email, url=url), recipient_language(user, tenant):
-                text = ngettext(
-                    "Nightly re-scoring: %(count)d customer changed tier.",
-                    "Nightly re-scoring: %(count)d customers changed tier.",
-                    len(changes)) % {"count": len(changes)}
+                text = messages.plural(ngettext_lazy(
+                    "Nightly re-scoring: %(n)d customer changed tier.",
+                    "Nightly re-scoring: %(n)d customers changed tier.", "n"), n=len(changes))
                 _n, created = notify(tenant=tenant, recipient=user, kind="tier_changes",
                                      text=text, dedup_key=f"tier-changes:{run.pk}:{user.pk}",
                                      url=url, obj=run)
@@ -118,16 +118,21 @@ def cadence_reminders(tenant, day, log):
             with recipient_language(owner, tenant):
                 for kind, max_days, last_on in overdue:
                     values = {"kind": InteractionKind(kind).label, "customer": customer.name,
-                              "tier": customer.tier, "days": max_days,
-                              "last": last_on.isoformat() if last_on else ""}
+                              "tier": customer.tier}
                     if last_on:
-                        text = _("%(kind)s with %(customer)s is overdue: the last was on "
-                                 "%(last)s, and tier %(tier)s asks for one every %(days)s "
-                                 "days.") % values
+                        text = messages.plural(ngettext_lazy(
+                            "%(kind)s with %(customer)s is overdue: the last was on %(last)s, "
+                            "and tier %(tier)s asks for one every %(n)s day.",
+                            "%(kind)s with %(customer)s is overdue: the last was on %(last)s, "
+                            "and tier %(tier)s asks for one every %(n)s days.", "n"),
+                            n=max_days, last=last_on, **values)
                     else:
-                        values["kind"] = str(values["kind"]).lower()
-                        text = _("No %(kind)s with %(customer)s on record: tier %(tier)s asks "
-                                 "for one every %(days)s days.") % values
+                        values["kind"] = messages.lower(values["kind"])
+                        text = messages.plural(ngettext_lazy(
+                            "No %(kind)s with %(customer)s on record: tier %(tier)s asks for "
+                            "one every %(n)s day.",
+                            "No %(kind)s with %(customer)s on record: tier %(tier)s asks for "
+                            "one every %(n)s days.", "n"), n=max_days, **values)
                     _n, created = notify(
                         tenant=tenant, recipient=owner, kind="cadence_overdue", text=text,
                         dedup_key=f"cadence:{customer.pk}:{kind}:{owner.pk}:{month}",

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kam import codes
 from kam.tenancy import TenantOwnedModel
 
 PERIOD_RE = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
@@ -130,7 +131,10 @@ class Customer(TenantOwnedModel):
     class Meta:
         ordering = ["name"]
         constraints = [
+            # Codes are identifiers: unique ignoring case and surrounding spaces. The plain
+            # key stays for upserts by code (ON CONFLICT names columns, not expressions).
             models.UniqueConstraint(fields=["tenant", "code"], name="customer_unique_code"),
+            codes.unique_constraint("customer_unique_code_ci"),
             # The target of the tenant-checking foreign keys (TierAssessment).
             models.UniqueConstraint(fields=["id", "tenant"], name="customer_id_tenant"),
         ]
@@ -146,6 +150,29 @@ class Customer(TenantOwnedModel):
         _validate_choices(self.pain_points, PainPoint, "pain_points")
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("A customer cannot be its own group.")})
+
+    def code_errors(self):
+        """{"code": [message]} when another customer of the tenant has this code, ignoring
+        case and surrounding spaces (one query); {} otherwise. Bulk paths check codes
+        in bulk instead."""
+        self.code = codes.normalise(self.code)
+        other = codes.taken(Customer.objects, self.code, exclude_pk=self.pk)
+        if other is None:
+            return {}
+        return {"code": [ValidationError(
+            _("Another customer already has the code “%(code)s” (codes ignore case and "
+              "surrounding spaces)."), params={"code": other.code}, code="unique")]}
+
+    def validate_unique(self, exclude=None):
+        super().validate_unique(exclude)
+        if not exclude or "code" not in exclude:
+            errors = self.code_errors()
+            if errors:
+                raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.code = codes.normalise(self.code)
+        super().save(*args, **kwargs)
 
 
 class PeriodFigure(TenantOwnedModel):
@@ -240,6 +267,13 @@ class ScoringPolicy(TenantOwnedModel):
     concentration_threshold = models.DecimalField(
         _("concentration flag above share"), max_digits=4, decimal_places=3,
         default=Decimal("0.30"), validators=[MinValueValidator(0), MaxValueValidator(1)])
+    # A quarter ends the scoring window once reported for this share of the customers
+    # that had figures the quarter before (customers/scoring.py, window_status).
+    coverage_share = models.DecimalField(
+        _("complete quarter at reported share"), max_digits=4, decimal_places=3,
+        default=Decimal("0.80"), validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text=_("A quarter is used once it is over and this share of the customers "
+                    "with figures the quarter before have reported it."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -282,6 +316,11 @@ class ScoringRun(TenantOwnedModel):
                                      null=True, blank=True, related_name="+")
     window_start = models.CharField(max_length=6, blank=True)
     window_end = models.CharField(max_length=6, blank=True)
+    # The quarter the run was asked to end with ("": the latest complete one), and the
+    # coverage of the window's end and of the newer quarters left out (scoring.Window).
+    as_of = models.CharField(_("as of"), max_length=6, blank=True,
+                             validators=[validate_period])
+    coverage = models.JSONField(default=dict)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -310,6 +349,12 @@ class ScoringRun(TenantOwnedModel):
     @property
     def customers_unscored(self):
         return self.customers_total - self.customers_scored
+
+    @property
+    def window(self):
+        """The window's quarters and coverage (scoring.Window.as_dict()), or None for a
+        run made before they were recorded."""
+        return self.coverage or None
 
 
 class TierAssessment(TenantOwnedModel):
@@ -432,6 +477,11 @@ class Contact(TenantOwnedModel):
                                     verbose_name=_("our counterpart"))
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # What we write to them in (survey invitations); empty: the workspace's language.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES,
+                                blank=True, help_text=_(
+                                    "The language of the e-mails they get, such as survey "
+                                    "invitations. Empty: the workspace's language."))
     last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -599,9 +649,14 @@ class ImportJob(TenantOwnedModel):
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     created_count = models.PositiveIntegerField(_("new"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
-    # [{"row": spreadsheet line, "column": name or "", "message": text}], capped.
+    # [{"row": spreadsheet line, "column": name or "", "message": stored message}], capped;
+    # a message is a kam.messages dict (older jobs: plain text).
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
+    # What the dry run found the file would change (customers.services.ChangePreview:
+    # new rows, changed fields old → new, capped), and for figures how many customers'
+    # figures changed.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("uploaded by"))

@@ -3,8 +3,11 @@
 The rules are the brief's "Default scoring, exactly", so anyone can recompute a tier
 by hand:
 
-1. Window: the policy's last k quarters ending with the latest quarter that has figures
-   in the tenant. A customer is scored if it has at least one figure row in the window.
+1. Window: the policy's last k quarters ending with the latest *complete* quarter of the
+   tenant (`window_status`): a quarter is complete once it is over on the tenant's
+   calendar and reported for at least the policy's coverage share (default 80 %) of the
+   customers that had figures the quarter before. A run may name `as_of` instead. A
+   customer is scored if it has at least one figure row in the window.
 2. Per customer over the window: revenue = sum; supply share, gross margin, payment days,
    on-time delivery and quality PPM = mean of the quarters present; cost to serve =
    sum of cost ÷ sum of revenue × 100 (lower is better; zero revenue counts as the
@@ -27,10 +30,12 @@ number of queries whatever the number of customers, and no customer travels thro
 
 import math
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as dt_time
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Avg, Count, F, OuterRef, Subquery, Sum
 from django.utils import timezone
@@ -119,14 +124,15 @@ def policy_snapshot(policy):
         "b_share": str(policy.b_share),
         "a_revenue_cutoff": str(policy.a_revenue_cutoff),
         "b_revenue_cutoff": str(policy.b_revenue_cutoff),
+        "coverage_share": str(policy.coverage_share),
     }
 
 
 # --- aggregation (SQL) -------------------------------------------------------------
 
-def window_figures(policy):
+def window_figures(policy, *, today):
     """(window, rows): one row per customer with figures in the window, aggregated in SQL."""
-    window = scoring_window(policy)
+    window = scoring_window(policy, today=today)
     if not window:
         return [], []
     figures = PeriodFigure.objects.filter(period__in=window, customer__is_active=True)
@@ -332,31 +338,140 @@ def breakdown_of(assessment):
     return result
 
 
-def scoring_window(policy):
-    """Rule 1: the policy's last k quarters ending with the latest quarter with figures
-    of an active customer; [] when there are none."""
-    # ORDER BY … LIMIT 1, not MAX(): it walks the (tenant, period) index from the end.
-    latest = (PeriodFigure.objects.filter(customer__is_active=True).order_by("-period")
-              .values_list("period", flat=True).first())
-    return window_periods(latest, policy.lookback_quarters) if latest else []
+@dataclass(frozen=True)
+class QuarterCoverage:
+    """How far a quarter is reported: `reported` of the `expected` customers (those with
+    figures the quarter before) have figures in it; `closed` once it is over."""
+
+    period: str
+    reported: int
+    expected: int
+    closed: bool
+    complete: bool
+
+    def as_dict(self):
+        return {"period": self.period, "reported": self.reported, "expected": self.expected,
+                "closed": self.closed, "complete": self.complete}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A scoring window and why it ends where it does."""
+
+    periods: list  # oldest first; [] when there are no figures
+    as_of: str  # the quarter a run named, or ""
+    end: QuarterCoverage | None  # the window's last quarter
+    skipped: list  # newer quarters with figures, not used (yet), newest first
+
+    def as_dict(self):
+        return {"periods": self.periods, "as_of": self.as_of,
+                "end": self.end.as_dict() if self.end else None,
+                "skipped": [quarter.as_dict() for quarter in self.skipped]}
+
+
+def current_period(day):
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def shift_period(period, quarters):
+    return period_from_index(period_index(period) + quarters)
+
+
+# How many quarters back from the newest one with figures a window's end is looked for.
+WINDOW_SEARCH_QUARTERS = 8
+
+
+def _coverage(period, counts, closed, share):
+    """The QuarterCoverage of `period`, `counts` being {period: customers with figures}."""
+    previous = shift_period(period, -1)
+    expected = counts.get(previous, 0)
+    if not expected:
+        reported = counts.get(period, 0)
+    else:
+        # Of the customers reported the quarter before, those reported in this one too.
+        reported = (PeriodFigure.objects.filter(period=period, customer__is_active=True)
+                    .filter(customer_id__in=PeriodFigure.objects.filter(period=previous)
+                            .values("customer_id")).count())
+    complete = closed and (not expected or reported >= share * expected)
+    return QuarterCoverage(period=period, reported=reported, expected=expected,
+                           closed=closed, complete=complete)
+
+
+def window_status(policy, *, today, as_of=""):
+    """Rule 1 with its reasons: the Window of `policy` on the tenant's `today`.
+
+    It ends with `as_of` when given; otherwise with the newest quarter that is over and
+    reported for the policy's coverage share of the customers reported the quarter
+    before. Newer quarters with figures are listed as skipped, with their coverage (what
+    the pages show as "2026Q4: 2 of 40 reported — not used yet"). When none of the last
+    WINDOW_SEARCH_QUARTERS quarters with figures is complete, the newest one that is over
+    ends the window. A few queries whatever the number of customers."""
+    now = current_period(today)
+    share = Decimal(policy.coverage_share)
+    # Customers with figures per quarter (one row per customer and quarter), newest
+    # first, from the (tenant, period) index.
+    counts = dict(PeriodFigure.objects.filter(customer__is_active=True)
+                  .values_list("period").annotate(n=Count("id")).order_by("-period")
+                  [:WINDOW_SEARCH_QUARTERS + 12 + policy.lookback_quarters])
+    if as_of:
+        end = _coverage(as_of, counts, as_of < now, share)
+        return Window(periods=window_periods(as_of, policy.lookback_quarters), as_of=as_of,
+                      end=end, skipped=[])
+    skipped, fallback = [], None
+    for period in sorted(counts, reverse=True)[:WINDOW_SEARCH_QUARTERS]:
+        quarter = _coverage(period, counts, period < now, share)
+        if quarter.complete:
+            return Window(periods=window_periods(period, policy.lookback_quarters),
+                          as_of="", end=quarter, skipped=skipped)
+        if quarter.closed and fallback is None:
+            fallback = quarter
+        skipped.append(quarter)
+    if fallback is None:
+        return Window(periods=[], as_of="", end=None, skipped=skipped)
+    return Window(periods=window_periods(fallback.period, policy.lookback_quarters),
+                  as_of="", end=fallback, skipped=[q for q in skipped
+                                                   if q.period > fallback.period])
+
+
+def scoring_window(policy, *, today):
+    """Rule 1: the quarters of the window (see `window_status`), oldest first; []."""
+    return window_status(policy, today=today).periods
+
+
+def as_of_errors(period, *, today):
+    """Messages for an `as_of` quarter a run cannot use; empty when it is fine."""
+    if not PERIOD_RE.match(period or ""):
+        return [_("Enter a quarter like 2026Q3 (year, the letter Q, quarter 1–4).")]
+    if period >= current_period(today):
+        return [_("%(period)s is not over yet: score up to a quarter that has ended.")
+                % {"period": period}]
+    return []
 
 
 @transaction.atomic
-def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None):
-    """Recompute every active customer's tier for `tenant`; returns the ScoringRun.
-    A fixed number of statements whatever the number of customers."""
+def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None, as_of=""):
+    """Recompute every active customer's tier for `tenant` over the window ending with the
+    latest complete quarter (or `as_of`); returns the ScoringRun. A fixed number of
+    statements whatever the number of customers."""
     started = time.monotonic()
+    today = tenant.today()
+    if as_of:
+        errors = as_of_errors(as_of, today=today)
+        if errors:
+            raise ValidationError({"as_of": errors})
     policy = current_policy(tenant)
-    window = scoring_window(policy)
+    status = window_status(policy, today=today, as_of=as_of)
+    window = status.periods
     run = ScoringRun.objects.create(
         tenant=tenant, policy=policy, policy_snapshot=policy_snapshot(policy), cut={},
         trigger=trigger, triggered_by=user, window_start=window[0] if window else "",
-        window_end=window[-1] if window else "", started_at=timezone.now(),
+        window_end=window[-1] if window else "", as_of=as_of, coverage=status.as_dict(),
+        started_at=timezone.now(),
     )
     periods = window or [""]  # no figures at all: no period matches, nobody is scored
     with connection.cursor() as cursor:
         cursor.execute(*scoring_statement(policy, periods, connection.vendor, tenant=tenant,
-                                          run=run, today=tenant.today()))
+                                          run=run, today=today))
     apply_run_to_customers(run)
 
     assessments = TierAssessment.objects.filter(run=run)
@@ -440,7 +555,7 @@ def concentration(tenant, policy=None):
     # A read: the defaults stand in for a tenant that has saved no policy yet.
     policy = (policy or ScoringPolicy.objects.order_by("-version").first()
               or ScoringPolicy(tenant=tenant, version=1))
-    window, rows = window_figures(policy)
+    window, rows = window_figures(policy, today=tenant.today())
     return {"window": window,
             **concentration_of(rows, policy.concentration_threshold)}
 

@@ -13,6 +13,7 @@ import math
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +22,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import User
+from accounts.selectors import KAM, WORK, assignable_members
 from kam.tenancy import require_tenant
 
 from . import scoring, selectors, services
@@ -78,11 +80,51 @@ class TenantMemberField(serializers.PrimaryKeyRelatedField):
         return selectors.tenant_members(require_tenant())
 
 
+ASSIGNABLE_ERRORS = {
+    KAM: gettext_lazy("Choose an active account manager of this workspace."),
+    WORK: gettext_lazy("Choose an active administrator, account manager or team member of "
+                       "this workspace: viewers and executives do not edit."),
+}
+
+
+class AssignableMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id, limited to the members who may be put in charge `for_` (KAM or WORK, see
+    accounts.selectors.assignable_members), as the forms offer them; the row's current one
+    stays accepted, so that sending a row back unchanged is not an error."""
+
+    def __init__(self, *, for_: str, **kwargs):
+        self.for_ = for_
+        rule = ASSIGNABLE_ERRORS[for_]
+        kwargs.setdefault("error_messages", {}).setdefault("does_not_exist", rule)
+        # The schema says whom the field takes, after what the row's help says.
+        kwargs["help_text"] = (format_lazy("{} {}", kwargs["help_text"], rule)
+                               if kwargs.get("help_text") else rule)
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        instance = getattr(self.root, "instance", None)
+        current = (getattr(instance, instance._meta.get_field(self.source).attname, None)
+                   if isinstance(instance, models.Model) else None)
+        return assignable_members(require_tenant(), for_=self.for_, include=current)
+
+
+PERIOD_HELP = gettext_lazy("Quarter, e.g. 2026Q3; 2026-Q3, 2026 Q3 and Q3 2026 are read as "
+                           "2026Q3.")
+
+
 class PeriodField(serializers.CharField):
-    """A quarter like `2026Q3` (surrounding spaces and a lower-case q are accepted)."""
+    """A quarter, stored as `2026Q3`; the ways people write one (2026-Q3, 2026 Q3, Q3 2026,
+    any case) are read as that. `max_length` bounds what is sent; the stored form is
+    checked by `validate_period`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("validators", [validate_period])
+        kwargs.setdefault("help_text", PERIOD_HELP)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return super().to_internal_value(data).upper()
+        return services.normalise_period(super().to_internal_value(data))
 
 
 class TenantModelSerializer(serializers.ModelSerializer):
@@ -114,6 +156,9 @@ class TenantModelSerializer(serializers.ModelSerializer):
             errors.setdefault(name, [message])
         for name, message in self.unique_errors(candidate).items():
             errors.setdefault(name, [message])
+        if hasattr(candidate, "code_errors") and "code" in attrs:  # codes ignore case
+            for name, messages in candidate.code_errors().items():
+                errors.setdefault(name, [str(m.message % m.params) for m in messages])
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -189,6 +234,9 @@ class CustomerSerializer(TenantModelSerializer):
     pain_points = serializers.ListField(
         child=serializers.ChoiceField(choices=PainPoint.choices), required=False,
         help_text=gettext_lazy("The customer's pain points."))
+    owner = AssignableMemberField(for_=KAM, allow_null=True, required=False,
+                                  help_text=gettext_lazy(
+                                      "The key account manager responsible for this customer."))
 
     unique_messages = {"customer_unique_code": ("code", gettext_lazy(
         "A customer with this code already exists."))}
@@ -235,8 +283,7 @@ class TierOverrideInputSerializer(serializers.Serializer):
 
 class PeriodFigureSerializer(TenantModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
-    period = PeriodField(max_length=6, validators=[validate_period],
-                         help_text=gettext_lazy("Quarter, e.g. 2026Q3"))
+    period = PeriodField()
 
     unique_messages = {"figure_unique_period": ("period", gettext_lazy(
         "This customer already has figures for this period."))}
@@ -255,8 +302,7 @@ class FigureBulkRowSerializer(serializers.ModelSerializer):
     """
 
     customer_code = serializers.CharField(max_length=30)
-    period = PeriodField(max_length=6, validators=[validate_period],
-                         help_text=gettext_lazy("Quarter, e.g. 2026Q3"))
+    period = PeriodField()
 
     class Meta:
         model = PeriodFigure
@@ -264,9 +310,20 @@ class FigureBulkRowSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"required": False, "allow_null": True} for name in FIGURE_FIELDS}
 
 
+class RescoringAdviceSerializer(serializers.Serializer):
+    advised = serializers.BooleanField(help_text=gettext_lazy(
+        "Whether the upload changed figures that a scoring run has not seen yet: tiers "
+        "follow the figures only once customers are re-scored."))
+    customers_changed = serializers.IntegerField(help_text=gettext_lazy(
+        "Customers with a new figure row or a changed value."))
+    url = serializers.CharField(help_text=gettext_lazy(
+        "Where to start a scoring run: POST to it (administrators and executives)."))
+
+
 class FigureBulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
+    rescoring = RescoringAdviceSerializer()
 
 
 class FigureBulkRowErrorSerializer(serializers.Serializer):
@@ -318,8 +375,41 @@ class ScoringPolicySerializer(TenantModelSerializer):
         return value
 
 
+class QuarterCoverageSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    reported = serializers.IntegerField(help_text=gettext_lazy(
+        "Customers with figures in the quarter, of those with figures the quarter before."))
+    expected = serializers.IntegerField(help_text=gettext_lazy(
+        "Customers with figures the quarter before."))
+    closed = serializers.BooleanField(help_text=gettext_lazy("Whether the quarter is over."))
+    complete = serializers.BooleanField(help_text=gettext_lazy(
+        "Over, and reported for the policy's coverage share of the expected customers."))
+
+
+class WindowSerializer(serializers.Serializer):
+    """The quarters a scoring window spans and why it ends where it does."""
+
+    periods = serializers.ListField(child=serializers.CharField(), help_text=gettext_lazy(
+        "The quarters used, oldest first; empty when there are no figures."))
+    as_of = serializers.CharField(help_text=gettext_lazy(
+        "The quarter the run was asked to end with; empty: the latest complete one."))
+    end = QuarterCoverageSerializer(allow_null=True, help_text=gettext_lazy(
+        "The coverage of the window's last quarter."))
+    skipped = QuarterCoverageSerializer(many=True, help_text=gettext_lazy(
+        "Newer quarters with figures that were not used: not over yet, or not reported "
+        "enough yet."))
+
+
 class ScoringRunSerializer(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+    as_of = serializers.CharField(required=False, allow_blank=True, max_length=6,
+                                  help_text=gettext_lazy(
+        "Score over the window ending with this quarter (e.g. 2026Q2) instead of the "
+        "latest complete one; it must be over."))
+    coverage = WindowSerializer(read_only=True, allow_null=True, source="window",
+                                help_text=gettext_lazy(
+                                    "The window's quarters and coverage; null for runs "
+                                    "made before it was recorded."))
     customers_unscored = serializers.IntegerField(read_only=True)
     tier_counts = serializers.DictField(
         child=serializers.IntegerField(), read_only=True,
@@ -328,10 +418,19 @@ class ScoringRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoringRun
         fields = ["id", "policy", "policy_version", "policy_snapshot", "trigger",
-                  "triggered_by", "window_start", "window_end", "started_at", "finished_at",
+                  "triggered_by", "window_start", "window_end", "as_of", "coverage",
+                  "started_at", "finished_at",
                   "duration_ms", "customers_total", "customers_scored", "customers_unscored",
                   "tier_counts", "changes"]
-        read_only_fields = fields
+        read_only_fields = [name for name in fields if name != "as_of"]
+
+    def validate_as_of(self, value):
+        value = value.strip().upper()
+        errors = scoring.as_of_errors(value, today=self.context["request"].tenant.today()) \
+            if value else []
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class TierAssessmentSerializer(serializers.ModelSerializer):
@@ -340,7 +439,7 @@ class TierAssessmentSerializer(serializers.ModelSerializer):
     computed_tier = TierOrBlankField()
     previous_tier = TierOrBlankField()
     tier_source = serializers.ChoiceField(choices=TIER_SOURCES, read_only=True)
-    breakdown = serializers.SerializerMethodField(help_text=_(
+    breakdown = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Why this score: per weighted criterion its value, normalised value (0–1), weight "
         "and contribution (points of the score); the rank and the run's tier cut."))
 
@@ -392,7 +491,7 @@ class ContactSerializer(TenantModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "customer", "name", "title", "department", "level", "decision_role",
-                  "attitude", "influence", "strength", "counterpart", "email", "phone",
+                  "attitude", "influence", "strength", "counterpart", "email", "phone", "language",
                   "last_contact_on", "is_active", "notes"]
 
 
@@ -449,6 +548,8 @@ class ServiceStandardSerializer(TenantModelSerializer):
 
 
 class InitiativeSerializer(TenantModelSerializer):
+    owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
+
     class Meta:
         model = Initiative
         fields = ["id", "plan", "title", "owner", "due_on", "status"]

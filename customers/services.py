@@ -1,17 +1,22 @@
 """Write use cases for customers: figures upsert, tier overrides, interactions."""
 
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
-from teams.permissions import not_on_team_message
+from kam import messages
+from teams.permissions import NOT_ON_TEAM
 
-from . import scoring
+from . import row_messages, scoring
 from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure, TierOverride
 from .signals import customers_changed
 
@@ -25,7 +30,7 @@ FIGURE_FIELDS = [
 class RowError:
     row: int  # 1-based position in the upload (a spreadsheet line number when known)
     field: str
-    message: str
+    message: object  # a stored message (kam.messages): rendered in the reader's language
 
     def as_dict(self):
         return {"row": self.row, "field": self.field, "message": self.message}
@@ -36,63 +41,168 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     errors: list = field(default_factory=list)
+    # Customers with a new figure row or a changed value: what a re-scoring would see.
+    changed_customer_ids: set = field(default_factory=set)
 
     @property
     def ok(self):
         return not self.errors
 
 
-def _validation_errors(row_number, exc):
-    if hasattr(exc, "error_dict"):
-        return [RowError(row_number, name, str(message))
-                for name, messages in exc.message_dict.items() for message in messages]
-    return [RowError(row_number, "__all__", str(message)) for message in exc.messages]
+PREVIEW_LIMIT = 1000  # entries a preview keeps; its counts cover every row
+
+
+@dataclass
+class ChangePreview:
+    """What an upsert would change, row by row, for the dry-run page: each new row with
+    its values, each changed field of an existing row (old → new), and a count of the
+    rows that change nothing. Entries are capped at `limit`; the counts are not.
+
+    An entry is {"row", "code", "period" (figures), "field", "old", "new", "flag"} for a
+    change, or {"row", "code", "period", "new_row": True, "values": [[column, value]]}
+    for a new row. Values are JSON: None, text, {"number": "1.50"} or a stored message
+    (a choice label, yes/no), shown in the reader's language and number format."""
+
+    limit: int = PREVIEW_LIMIT
+    new_rows: int = 0
+    changed_rows: int = 0
+    unchanged_rows: int = 0
+    changes: int = 0  # entries, listed or not
+    flagged_count: int = 0
+    entries: list = field(default_factory=list)
+    flagged: list = field(default_factory=list)  # the entries to look at twice
+
+    def _add(self, entry):
+        self.changes += 1
+        if len(self.entries) < self.limit:
+            self.entries.append(entry)
+        if entry.get("flag"):
+            self.flagged_count += 1
+            if len(self.flagged) < self.limit:
+                self.flagged.append(entry)
+
+    def new_row(self, row, code, values, period=""):
+        self.new_rows += 1
+        self._add({"row": row, "code": code, "period": period, "new_row": True,
+                   "values": [[column, value] for column, value in values]})
+
+    def changed_row(self, row, code, changes, period=""):
+        """`changes`: [(column, old, new, flag or "")], none of them equal."""
+        if not changes:
+            self.unchanged_rows += 1
+            return
+        self.changed_rows += 1
+        for column, old, new, flag in changes:
+            self._add({"row": row, "code": code, "period": period, "field": column,
+                       "old": old, "new": new, "flag": flag})
+
+    def as_dict(self):
+        return {"new_rows": self.new_rows, "changed_rows": self.changed_rows,
+                "unchanged_rows": self.unchanged_rows, "changes": self.changes,
+                "flagged_count": self.flagged_count, "entries": self.entries,
+                "flagged": self.flagged}
+
+
+YES, NO = gettext_lazy("yes"), gettext_lazy("no")
+
+
+def preview_value(value, decimal_places=None):
+    """A field's value as a ChangePreview keeps it (see there)."""
+    if value is None or value == "":
+        return None
+    if messages.is_message(value):
+        return value
+    if isinstance(value, bool):
+        return messages.message(YES if value else NO)
+    if isinstance(value, Promise):
+        return messages.message(value)
+    if isinstance(value, Decimal | int):
+        number = Decimal(value)
+        if decimal_places is not None:
+            number = number.quantize(Decimal(1).scaleb(-decimal_places))
+        return {"number": str(number)}
+    return str(value)
+
+
+# 2026Q2, 2026-Q2, 2026 Q2, Q2 2026, q2-2026: year and quarter either way round.
+_PERIOD_FORMS = re.compile(
+    r"(?P<year>\d{4})\s*-?\s*Q(?P<quarter>[1-4])|Q(?P<quarter_first>[1-4])\s*-?\s*"
+    r"(?P<year_last>\d{4})", re.IGNORECASE)
+
+
+def normalise_period(value):
+    """A quarter as it is stored ("2026Q2") from the ways people write it; anything else
+    comes back stripped and upper-cased, for the period validator to refuse."""
+    text = str(value or "").strip()
+    match = _PERIOD_FORMS.fullmatch(text)
+    if match is None:
+        return text.upper()
+    return (f"{match['year'] or match['year_last']}"
+            f"Q{match['quarter'] or match['quarter_first']}")
+
+
+def row_errors(row_number, exc, model, column_of=None):
+    """RowErrors, with the product's column-aware messages, of a model ValidationError."""
+    return [RowError(row_number, column, message)
+            for column, message in row_messages.model_errors(exc, model, column_of)]
 
 
 def not_on_team_error(number, field, code):
-    return RowError(number, field, not_on_team_message(code))
+    return RowError(number, field, messages.message(NOT_ON_TEAM, code=code))
 
 
-def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, editable=None):
+NO_CUSTOMER = gettext_lazy("No customer with code “%(code)s” in this workspace.")
+FIGURES_TWICE = gettext_lazy(
+    "%(code)s %(period)s appears twice in this upload (also line %(line)d).")
+
+
+def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=None,
+                   editable=None, preview=None):
     """Create or update period figures keyed by customer code and period, all or nothing.
 
     `rows` are dicts with `customer_code`, `period` and any of FIGURE_FIELDS (values
     already parsed, or strings the model fields can clean). Nothing is written if any
     row has an error, or with `dry_run`. A fixed number of queries for any number of rows
-    (bulk writes aside). `editable`: the ids of the customers the writer may change
-    (None: all of them).
+    (bulk writes aside). Errors name a row by `lines[i]` (a spreadsheet line) if given,
+    else by `first_row_number + i`. `editable`: the ids of the customers the writer may
+    change (None: all of them). `preview`: a ChangePreview to fill in.
     """
     rows = list(rows)
     codes = {str(row.get("customer_code") or "").strip() for row in rows}
     customers = {c.code: c for c in Customer.objects.filter(code__in=codes)}
-    periods = {str(row.get("period") or "").strip().upper() for row in rows}
+    periods = {normalise_period(row.get("period")) for row in rows}
     existing = {
         (f.customer_id, f.period): f
         for f in PeriodFigure.objects.filter(customer__in=customers.values(), period__in=periods)
     }
-    result, seen, to_create, to_update = UpsertResult(), set(), [], []
+    places = {name: PeriodFigure._meta.get_field(name).decimal_places for name in FIGURE_FIELDS
+              if hasattr(PeriodFigure._meta.get_field(name), "decimal_places")}
+    result, seen, to_create, to_update = UpsertResult(), {}, [], []
     for offset, row in enumerate(rows):
-        number = first_row_number + offset
+        number = lines[offset] if lines is not None else first_row_number + offset
         code = str(row.get("customer_code") or "").strip()
-        period = str(row.get("period") or "").strip().upper()
+        period = normalise_period(row.get("period"))
         customer = customers.get(code)
         if customer is None:
-            result.errors.append(RowError(number, "customer_code", _(
-                "No customer with code “%(code)s” in this workspace.") % {"code": code}))
+            result.errors.append(RowError(number, "customer_code",
+                                          messages.message(NO_CUSTOMER, code=code)))
             continue
         if editable is not None and customer.pk not in editable:
             result.errors.append(not_on_team_error(number, "customer_code", code))
             continue
-        if (code, period) in seen:
-            result.errors.append(RowError(number, "period", _(
-                "%(code)s %(period)s appears twice in this upload.") % {
-                "code": code, "period": period}))
+        if (customer.pk, period) in seen:
+            result.errors.append(RowError(number, "period", messages.message(
+                FIGURES_TWICE, code=code, period=period, line=seen[customer.pk, period])))
             continue
-        seen.add((code, period))
+        seen[customer.pk, period] = number
         figure = existing.get((customer.pk, period))
         is_new = figure is None
         if is_new:
             figure = PeriodFigure(tenant=tenant, customer=customer, period=period)
+            old = {}
+        else:
+            figure.customer = customer  # known: validation need not look it up row by row
+            old = {name: getattr(figure, name) for name in FIGURE_FIELDS}
         for name in FIGURE_FIELDS:
             if name in row:
                 value = row[name]
@@ -104,8 +214,23 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, editable=
                 exclude=["customer", "tenant"], validate_unique=False, validate_constraints=False
             )
         except ValidationError as exc:
-            result.errors.extend(_validation_errors(number, exc))
+            result.errors.extend(row_errors(number, exc, PeriodFigure))
             continue
+        changed = [name for name in FIGURE_FIELDS
+                   if name in row and (is_new or getattr(figure, name) != old[name])]
+        if is_new or changed:
+            result.changed_customer_ids.add(customer.pk)
+        if preview is not None:
+            if is_new:
+                preview.new_row(number, code, [
+                    (name, preview_value(getattr(figure, name), places.get(name)))
+                    for name in FIGURE_FIELDS
+                    if name in row and getattr(figure, name) is not None], period=period)
+            else:
+                preview.changed_row(number, code, [
+                    (name, preview_value(old[name], places.get(name)),
+                     preview_value(getattr(figure, name), places.get(name)), "")
+                    for name in changed], period=period)
         (to_create if is_new else to_update).append(figure)
     result.created, result.updated = len(to_create), len(to_update)
     if result.errors or dry_run:

@@ -1,19 +1,25 @@
 """Account health, 0–100 per customer: the one place its rule lives.
 
-Health is the weighted mean of up to six parts, each scored 0–100. A part that does not
-apply to a customer is left out and the others' weights are scaled up to fill its place.
+Health is the weighted mean of up to six parts, each scored 0–100. A part with no data
+for a customer (a new account with no contacts yet) is shown as "no data" and left out:
+the others' weights are scaled up to fill its place. No data is not failure, so it never
+scores 0. A customer with no data in any part has no health ("no data"), not a low one.
 
 - **satisfaction** (weight 25): the satisfaction index of the customer's latest answered
-  survey (satisfaction.index). Applies once a survey of it has answers.
+  survey (satisfaction.index) in a campaign that counts: a closed one, or an open one once
+  the tenant's share of its invitations is answered (satisfaction.selectors
+  .counted_campaigns); the facts say how many departments answered and mark an open
+  campaign's index as interim. Applies once such a survey of it has answers.
 - **OPL** (15): 100 − 20 per overdue and − 10 per stale open item (an item both overdue
-  and stale costs 30), at least 0 (satisfaction.opl). Always applies.
+  and stale costs 30), at least 0 (satisfaction.opl). Applies once the customer has had an
+  OPL item.
 - **programmes** (15): the worst RAG of its open programmes, green 100, amber 50, red 0
   (projects.rag). Applies when an open programme has an open milestone.
 - **relationships** (15): the share of the five coverage checks met: a decision maker who
   is a supporter, and an active contact in purchasing, engineering, logistics and quality
-  (customers.relationships). Always applies.
+  (customers.relationships). Applies once the customer has an active contact.
 - **cadence** (15): the share of its tier's service standards met (customers.cadence).
-  Applies when it has a tier with saved standards.
+  Applies when it has a tier with saved standards and at least one interaction logged.
 - **scorecard** (15): the customer's own supplier scorecard in the latest quarter that has
   one: on-time delivery 80 % → 0 … 100 % → 100, quality 1,000 PPM → 0 … 0 PPM → 100, the
   mean of the two (or the one entered). Applies when a quarter has either figure.
@@ -64,7 +70,8 @@ from kam.tenancy import tenant_context
 from projects import rag
 from projects.models import OPEN_STAGES, Milestone, MilestoneStatus
 from satisfaction import index, opl
-from satisfaction.models import Answer, Campaign, OplItem
+from satisfaction import selectors as satisfaction_selectors
+from satisfaction.models import Answer, OplItem
 
 from .models import AccountHealth
 
@@ -90,15 +97,17 @@ RAG_SCORES = {rag.Rag.GREEN: 100, rag.Rag.AMBER: 50, rag.Rag.RED: 0}
 OTD_ZERO, OTD_FULL = 80.0, 100.0  # on-time delivery % scored 0 and 100
 PPM_ZERO = 1000.0  # quality PPM scored 0 (0 PPM scores 100)
 
-GOOD, WATCH, AT_RISK = "good", "watch", "at_risk"
+GOOD, WATCH, AT_RISK, NO_DATA = "good", "watch", "at_risk", "no_data"
 BANDS = {GOOD: _("Good"), WATCH: _("Watch"), AT_RISK: _("At risk")}
+# The bands plus "no data" (no part has data): what lists filter and panels count by.
+ALL_BANDS = {**BANDS, NO_DATA: _("No data")}
 GOOD_FROM, WATCH_FROM = 75, 50
 
 
 def band(value):
-    """The band of a health value (None stays None)."""
+    """The band of a health value; NO_DATA for None (no part has data)."""
     if value is None:
-        return None
+        return NO_DATA
     return GOOD if value >= GOOD_FROM else WATCH if value >= WATCH_FROM else AT_RISK
 
 
@@ -106,6 +115,14 @@ def band_range(key):
     """(lowest, highest) health of a band, both inclusive."""
     return {GOOD: (GOOD_FROM, 100), WATCH: (WATCH_FROM, GOOD_FROM - 1),
             AT_RISK: (0, WATCH_FROM - 1)}[key]
+
+
+def band_q(key, prefix=""):
+    """Q for stored health rows (at `prefix`, e.g. "health_record__") in band `key`."""
+    if key == NO_DATA:
+        return Q(**{f"{prefix}value__isnull": True})
+    low, high = band_range(key)
+    return Q(**{f"{prefix}value__gte": low, f"{prefix}value__lte": high})
 
 
 PART_KEYS = tuple(PARTS)
@@ -142,9 +159,11 @@ def _round1(value):
 
 def weighted_mean(scores):
     """Σ weight × score / Σ weight over the parts that apply (scores in PART_KEYS order,
-    None where a part does not apply)."""
+    None where a part has no data); None when none applies."""
     applying = [(w, score) for w, score in zip(WEIGHTS, scores, strict=True)
                 if score is not None]
+    if not applying:
+        return None
     return sum(w * score for w, score in applying) / sum(w for w, _score in applying)
 
 
@@ -167,14 +186,15 @@ class Health:
         # Read back from storage: (value, cadence met, cadence standards, facts as JSON
         # text, parsed when first asked for).
         self._stored = stored
+        mean = None if stored is not None else weighted_mean(scores)
         self.value = (stored[0] if stored is not None
-                      else round_half_up(weighted_mean(scores)))
+                      else None if mean is None else round_half_up(mean))
 
     @property
     def cadence_counts(self):
         """(service standards met, standards that apply) without building the facts."""
         if self._raw is not None:
-            standards, overdue_kinds = self._raw[7], self._raw[8]
+            standards, overdue_kinds = self._raw[4], self._raw[5]
             return standards - len(overdue_kinds), standards
         if self._stored is not None:
             return self._stored[1], self._stored[2]
@@ -194,7 +214,7 @@ class Health:
 
     @property
     def band_label(self):
-        return BANDS[self.band]
+        return ALL_BANDS[self.band]
 
     def part(self, key):
         index = PART_KEYS.index(key)
@@ -215,7 +235,10 @@ class Health:
 
 # --- the pure rule ------------------------------------------------------------------------
 
-def opl_score(overdue, stale):
+def opl_score(overdue, stale, items=1):
+    """None for a customer that has never had an OPL item (`items` of any status)."""
+    if not items:
+        return None
     return float(max(0, 100 - OVERDUE_PENALTY * overdue - STALE_PENALTY * stale))
 
 
@@ -227,12 +250,16 @@ COVERAGE_NAMES = ("decision_maker", *SERVED_DEPARTMENTS)
 COVERAGE_CHECKS = len(COVERAGE_NAMES)
 
 
-def relationships_score(checks_met, checks=COVERAGE_CHECKS):
+def relationships_score(checks_met, checks=COVERAGE_CHECKS, contacts=1):
+    """None for a customer with no active contact yet."""
+    if not contacts:
+        return None
     return 100.0 * checks_met / checks
 
 
-def cadence_score(met, standards):
-    return None if not standards else 100.0 * met / standards
+def cadence_score(met, standards, interactions=1):
+    """None without standards for the tier, or before the first interaction is logged."""
+    return None if not standards or not interactions else 100.0 * met / standards
 
 
 def _share(value, zero, full):
@@ -283,12 +310,15 @@ def _scorecard(text):
 
 
 def _opl_counts(customers, today, now):
-    """{customer id: (open, overdue, stale)} of its open items."""
-    rows = (OplItem.objects.filter(customer__in=_ids(customers), status__in=opl.ACTIVE)
+    """{customer id: (open, overdue, stale, items of any status)}."""
+    active = Q(status__in=opl.ACTIVE)
+    rows = (OplItem.objects.filter(customer__in=_ids(customers))
             .order_by().values_list("customer_id")
-            .annotate(open=Count("pk"), overdue=Count("pk", filter=opl.overdue_q(today)),
-                      stale=Count("pk", filter=opl.stale_q(now))))
-    return {pk: (open_, overdue, stale) for pk, open_, overdue, stale in rows}
+            .annotate(open=Count("pk", filter=active),
+                      overdue=Count("pk", filter=active & opl.overdue_q(today)),
+                      stale=Count("pk", filter=active & opl.stale_q(now)),
+                      items=Count("pk")))
+    return {pk: counts for pk, *counts in rows}
 
 
 def _worst_rag(customers, today, policy):
@@ -310,7 +340,8 @@ def _worst_rag(customers, today, policy):
 
 def _coverage(customers):
     """{customer id: (supportive decision makers, contacts in each served department…)}
-    over active contacts, in COVERAGE_NAMES order."""
+    over active contacts, in COVERAGE_NAMES order; customers with no active contact are
+    left out."""
     counts = {f"dept_{d}": Count("pk", filter=Q(department=d)) for d in SERVED_DEPARTMENTS}
     rows = (Contact.objects.filter(customer__in=_ids(customers), is_active=True)
             .order_by().values_list("customer_id")
@@ -340,31 +371,43 @@ def _standards():
 
 
 def _latest_satisfaction(customers):
-    """{customer id: (period, index)} of each customer's latest answered survey."""
-    rows = (Answer.objects.filter(response__survey__customer__in=_ids(customers))
-            .exclude(response__survey__campaign__status=Campaign.Status.DRAFT)
+    """{customer id: (period, index, answered, invited, interim)} of each customer's
+    latest answered survey in a campaign that counts (satisfaction.selectors
+    .counted_campaigns): answered and invited are its departments, interim marks an open
+    campaign. Three queries."""
+    counted, _waiting = satisfaction_selectors.counted_campaigns()
+    campaigns = {campaign.pk: campaign for campaign in counted}
+    rows = (Answer.objects.filter(response__survey__customer__in=_ids(customers),
+                                  response__survey__campaign_id__in=list(campaigns))
             .order_by()
-            .values("response__survey__customer_id", "response__survey__campaign__year",
-                    "response__survey__campaign__quarter")
+            .values("response__survey__customer_id", "response__survey__campaign_id")
             .annotate(**index.index_annotations()))
     latest = {}
     for row in rows:
         value = index.from_sums(row)
         if value is None:
             continue
-        key = (row["response__survey__campaign__year"],
-               row["response__survey__campaign__quarter"])
+        campaign = campaigns[row["response__survey__campaign_id"]]
         customer_id = row["response__survey__customer_id"]
-        if customer_id not in latest or key > latest[customer_id][0]:
-            latest[customer_id] = (key, value)
-    return {pk: (f"{year}Q{quarter}", value) for pk, ((year, quarter), value) in latest.items()}
+        if (customer_id not in latest
+                or campaign.period_index > latest[customer_id][0].period_index):
+            latest[customer_id] = (campaign, value)
+    coverage = satisfaction_selectors.survey_coverage(
+        {campaign.pk for campaign, _value in latest.values()}, list(latest))
+    result = {}
+    for pk, (campaign, value) in latest.items():
+        answered = coverage.get((campaign.pk, pk))
+        result[pk] = (campaign.period, value, answered.answered if answered else 0,
+                      answered.invited if answered else 0, campaign.interim)
+    return result
 
 
 # --- health --------------------------------------------------------------------------------
 
 def compute(customers, *, tenant, today=None, now=None):
     """{customer id: Health} for every customer of the `customers` queryset, in a fixed
-    number of queries (eight) whatever their number: grouped aggregates in SQL, the rule
+    number of queries (nine; ten with an open campaign or an answered survey) whatever
+    their number: grouped aggregates in SQL, the rule
     applied in one pass over their rows."""
     today = today or tenant.today()
     now = now or timezone.now()
@@ -379,13 +422,15 @@ def compute(customers, *, tenant, today=None, now=None):
     standards = _standards()
     satisfaction = _latest_satisfaction(customers)
 
-    no_opl, no_cover, no_interactions = (0, 0, 0), (0,) * COVERAGE_CHECKS, {}
+    no_opl, no_interactions = (0, 0, 0, 0), {}
+    no_satisfaction = (None, None, 0, 0, False)
     result = {}
     for pk, code, name, tier, scorecard in rows:
-        period, index_value = satisfaction.get(pk, (None, None))
-        open_, overdue, stale = opl_counts.get(pk, no_opl)
+        survey = satisfaction.get(pk, no_satisfaction)
+        index_value = survey[1]
+        open_, overdue, stale, items = opl_counts.get(pk, no_opl)
         colour = worst.get(pk)
-        cover = coverage.get(pk, no_cover)
+        cover = coverage.get(pk)  # None: no active contact
         tier_standards = standards.get(tier, ()) if tier else ()
         last_of = last.get(pk, no_interactions)
         overdue_kinds = [kind for kind, days in tier_standards
@@ -394,32 +439,38 @@ def compute(customers, *, tenant, today=None, now=None):
         on_time, ppm = scorecard.get("on_time"), scorecard.get("ppm")
         scores = (
             None if index_value is None else float(index_value),
-            opl_score(overdue, stale),
+            opl_score(overdue, stale, items),
             None if colour is None else RAG_SCORES[colour],
-            relationships_score(sum(1 for count in cover if count)),
-            cadence_score(len(tier_standards) - len(overdue_kinds), len(tier_standards)),
+            None if cover is None else relationships_score(sum(1 for count in cover if count)),
+            cadence_score(len(tier_standards) - len(overdue_kinds), len(tier_standards),
+                          len(last_of)),
             scorecard_score(on_time, ppm),
         )
         result[pk] = Health(pk, scores, customer={"id": pk, "code": code, "name": name,
                                                   "tier": tier},
-                            raw=(period, index_value, open_, overdue, stale, colour, cover,
-                                 len(tier_standards), overdue_kinds, scorecard))
+                            raw=(survey, (open_, overdue, stale, items), colour, cover,
+                                 len(tier_standards), overdue_kinds, bool(last_of),
+                                 scorecard))
     return result
 
 
-def _inputs_of(period, index_value, open_, overdue, stale, colour, cover, standards,
-               overdue_kinds, scorecard):
+def _inputs_of(survey, opl_counts, colour, cover, standards, overdue_kinds, interactions,
+               scorecard):
     """The facts each part was scored from (for the explanation and the lists)."""
+    period, index_value, answered, invited, interim = survey
+    open_, overdue, stale, items = opl_counts
     return {
-        "satisfaction": {"index": _round1(index_value), "period": period},
-        "opl": {"open": open_, "overdue": overdue, "stale": stale},
+        "satisfaction": {"index": _round1(index_value), "period": period,
+                         "answered": answered, "invited": invited, "interim": interim},
+        "opl": {"open": open_, "overdue": overdue, "stale": stale, "items": items},
         "programmes": {"worst_rag": str(colour) if colour else None},
-        "relationships": {"met": sum(1 for count in cover if count),
-                          "checks": COVERAGE_CHECKS,
-                          "missing": [check for check, count in zip(COVERAGE_NAMES, cover,
-                                                                    strict=True) if not count]},
+        "relationships": {"met": sum(1 for count in cover if count) if cover else 0,
+                          "checks": COVERAGE_CHECKS, "contacts": cover is not None,
+                          "missing": [check for check, count in zip(
+                              COVERAGE_NAMES, cover or (0,) * COVERAGE_CHECKS, strict=True)
+                              if not count]},
         "cadence": {"met": standards - len(overdue_kinds), "standards": standards,
-                    "overdue": overdue_kinds},
+                    "overdue": overdue_kinds, "interactions": interactions},
         "scorecard": {"period": scorecard.get("period"),
                       "on_time_delivery": _round1(scorecard.get("on_time")),
                       "quality_ppm": _round1(scorecard.get("ppm"))},
@@ -502,10 +553,10 @@ def explain(customer, *, tenant, today=None, now=None):
 
 
 def in_band(customers, key, *, tenant, today=None):
-    """`customers` narrowed to those whose health is in band `key` (a queryset: the
-    outdated ones are recomputed first, then the stored values filter in SQL)."""
+    """`customers` narrowed to those whose health is in band `key` (or NO_DATA): a
+    queryset; the outdated ones are recomputed first, then the stored values filter in
+    SQL."""
     today = today or tenant.today()
     refresh(customers, tenant=tenant, today=today)
-    low, high = band_range(key)
-    return customers.filter(health_record__value__gte=low, health_record__value__lte=high,
+    return customers.filter(band_q(key, "health_record__"),
                             health_record__computed_on=today)

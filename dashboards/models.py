@@ -17,7 +17,8 @@ class AccountHealth(TenantOwnedModel):
 
     customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE,
                                     related_name="health_record")
-    value = models.PositiveSmallIntegerField(_("health"))
+    # Null: no part has data yet (health.NO_DATA), which is not a low health.
+    value = models.PositiveSmallIntegerField(_("health"), null=True, blank=True)
     # The part scores in health.PART_KEYS order (null where a part does not apply) and the
     # facts each was scored from: enough to explain the value without recomputing it.
     # JSON kept as text: it is only ever read whole, and parsing text with orjson is

@@ -118,21 +118,40 @@ class Scope:
         return customer_selectors.current_policy_or_default()[0]
 
     @cached_property
-    def window(self):
-        """The scoring window (the policy's last k quarters ending with the tenant's
-        latest quarter with figures), or []."""
-        return scoring.scoring_window(self.policy)
+    def window_status(self):
+        """The scoring window and its coverage (customers.scoring.Window)."""
+        return scoring.window_status(self.policy, today=self.today)
 
     @cached_property
-    def window_revenue(self):
-        """[{customer_id, revenue, tier, name, code}] over the window, largest first."""
+    def window(self):
+        """The scoring window (the policy's last k quarters ending with the tenant's
+        latest complete quarter), or []."""
+        return self.window_status.periods
+
+    @property
+    def filtered(self):
+        return bool(self.filters)
+
+    def _window_revenue(self, customers):
         if not self.window:
             return []
-        rows = (PeriodFigure.objects.filter(customer__in=self.ids(), period__in=self.window)
+        rows = (PeriodFigure.objects.filter(customer__in=customers.order_by().values("pk"),
+                                            period__in=self.window)
                 .values("customer_id", "customer__tier", "customer__name", "customer__code")
                 .annotate(revenue=Coalesce(Sum("revenue"), Decimal(0)))
                 .order_by("-revenue", "customer__code"))
         return list(rows)
+
+    @cached_property
+    def window_revenue(self):
+        """[{customer_id, revenue, tier, name, code}] over the window, largest first."""
+        return self._window_revenue(self.customers)
+
+    @cached_property
+    def portfolio_window_revenue(self):
+        """The same over the whole portfolio, whatever the filters: shares are of the
+        whole tenant unless a page says "within the filter"."""
+        return self._window_revenue(base_customers()) if self.filtered else self.window_revenue
 
 
 def base_customers():
@@ -203,7 +222,9 @@ def tiers(scope):
         deciles.append({"customers_share": tenth * 10, "customers": upto,
                         "revenue_share": pct(cumulative, total)})
     return {
-        "window": scope.window, "method": policy.method, "currency": scope.tenant.currency,
+        "window": scope.window, "coverage": scope.window_status.as_dict(),
+        "within_filter": scope.filtered,
+        "method": policy.method, "currency": scope.tenant.currency,
         "customers": n_customers, "customers_with_revenue": len(rows),
         "total_revenue": float(total), "tiers": tier_rows,
         "pareto": {"points": pareto_points(revenues), "cutoffs": cutoffs},
@@ -214,22 +235,30 @@ def tiers(scope):
 # --- concentration -------------------------------------------------------------------------
 
 def concentration(scope):
-    """Top-1 share against the threshold, top-20 % share and HHI over the window (of the
-    customers in scope), and the HHI and top-1 share per quarter over the last eight."""
-    rows = scope.window_revenue
+    """Top-1 share against the threshold, top-20 % share and HHI over the window, and the
+    HHI and top-1 share per quarter over the last eight: all of the whole portfolio. A
+    filter narrows which customers are named (the top one, those flagged) but not what
+    their shares are of, so a region's largest customer is no false alarm; `filter_share`
+    says how much of the portfolio's revenue the filter holds."""
     threshold = scope.policy.concentration_threshold
-    figures = scoring.concentration_of(rows, threshold)
-    shares = figures["customers"]
+    portfolio = scope.portfolio_window_revenue
+    figures = scoring.concentration_of(portfolio, threshold)
+    in_scope = {r["customer_id"] for r in scope.window_revenue}
+    shares = [r for r in figures["customers"] if r["customer_id"] in in_scope]
     top = shares[0] if shares else None
     # Names only for the customers shown: the top one and those flagged.
     shown = {r["customer_id"] for r in shares if r["flagged"]} | ({top["customer_id"]}
                                                                    if top else set())
     names = {r["customer_id"]: customer_ref(r["customer_id"], r["customer__name"],
                                             r["customer__code"], r["customer__tier"])
-             for r in rows if r["customer_id"] in shown}
+             for r in portfolio if r["customer_id"] in shown}
+    filter_revenue = sum((r["revenue"] for r in shares), Decimal(0))
     return {
         "window": scope.window,
         "threshold": pct(threshold, 1),
+        "within_filter": scope.filtered,
+        "filter_share": (pct(filter_revenue, figures["total_revenue"])
+                         if scope.filtered else None),
         "top1": {"customer": names[top["customer_id"]], "share": pct(top["share"], 1),
                  "flagged": top["flagged"]} if top else None,
         "top20_share": pct(figures["top20_share"], 1),
@@ -242,13 +271,15 @@ def concentration(scope):
 
 
 def hhi_trend(scope, quarters=HHI_QUARTERS):
-    """[{period, hhi, top1_share, customers}] for the last `quarters` quarters ending with
-    the window's last: one grouped query (HHI = 10,000 × Σ r² / (Σ r)²)."""
+    """[{period, hhi, top1_share, customers}] of the whole portfolio for the last
+    `quarters` quarters ending with the window's last (so never a quarter that is not
+    complete): one grouped query (HHI = 10,000 × Σ r² / (Σ r)²)."""
     if not scope.window:
         return []
     periods = scoring.window_periods(scope.window[-1], quarters)
     # Exact sums: PostgreSQL adds numerics faster than it converts them to floats.
-    rows = (PeriodFigure.objects.filter(customer__in=scope.ids(), period__in=periods)
+    rows = (PeriodFigure.objects.filter(customer__in=base_customers().order_by().values("pk"),
+                                        period__in=periods)
             .order_by().values("period")
             .annotate(total=Sum("revenue"), squares=Sum(F("revenue") * F("revenue")),
                       top=Max("revenue"), n=Count("pk")))
@@ -311,11 +342,13 @@ def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
     """The latest reported campaign's heatmap (customer × department; the lowest index
     first, `limit` rows, in the departments they answered) and the movers since the
     quarter before."""
-    campaign = satisfaction_selectors.reportable_campaigns().first()
+    campaign, waiting = satisfaction_selectors.reported_campaign()
+    waiting = [{"period": c.period, **c.coverage.as_dict()} for c in waiting]
     if campaign is None:
-        return {"campaign": None, "previous": None, "departments": [], "rows": [],
-                "customers": 0, "index": None, "trend": None, "movers_up": [],
-                "movers_down": []}
+        return {"campaign": None, "previous": None, "interim": False, "coverage": None,
+                "waiting": waiting, "colour_bands": index.chart_bands(),
+                "departments": [], "rows": [], "customers": 0, "index": None,
+                "trend": None, "movers_up": [], "movers_down": []}
     previous = satisfaction_selectors.previous_campaign(campaign)
     sums = _customer_sums(campaign, previous, scope)
 
@@ -348,18 +381,25 @@ def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
         return {"customer": ref(row), **{key: row[key] for key in ("index", "previous",
                                                                   "trend")}}
 
+    coverage = satisfaction_selectors.survey_coverage([campaign.pk],
+                                                      [row["pk"] for row in shown])
+    no_coverage = satisfaction_selectors.Coverage(answered=0, invited=0)
+
     def heatmap_row(row):
         answered = cells[row["pk"]][1]
         return {"customer": ref(row),
                 "cells": [_index_of(*answered[key]) if key in answered else None
                           for key, _label in departments],
-                "index": row["index"], "trend": row["trend"]}
+                "index": row["index"], "trend": row["trend"],
+                "coverage": coverage.get((campaign.pk, row["pk"]), no_coverage).as_dict()}
 
     total = _index_of(totals[0], totals[1])
     total_before = _index_of(totals[2], totals[3]) if previous else None
     trend = index.trend(total, total_before)
     return {
         "campaign": campaign.period, "previous": previous.period if previous else None,
+        "interim": campaign.interim, "coverage": campaign.coverage.as_dict(),
+        "waiting": waiting, "colour_bands": index.chart_bands(),
         "departments": [{"key": key, "label": label} for key, label in departments],
         "rows": [heatmap_row(row) for row in shown],
         "customers": len(rows), "index": total,
@@ -545,8 +585,8 @@ def _parts(scores):
 
 def health_rows(scope):
     """Every customer in scope with its health, lowest first (ties by name)."""
-    rows = sorted(scope.health.values(),
-                  key=lambda h: (h.value, h.customer["name"], h.customer_id))
+    rows = sorted(scope.health.values(), key=lambda h: (
+        h.value is None, h.value or 0, h.customer["name"], h.customer_id))
     return [{"customer": h.customer, "health": h.value, "band": h.band,
              "parts": _parts(h.scores)} for h in rows]
 
@@ -555,15 +595,16 @@ def health_panel(scope, limit=LIST_LIMIT):
     """Customers per health band and the lowest-health accounts: two queries on the
     stored health, whatever the number of customers."""
     stored = scope.stored_health.order_by()
-    counts = stored.aggregate(**{
-        key: Count("pk", filter=Q(value__gte=low, value__lte=high))
-        for key, (low, high) in ((key, health.band_range(key)) for key in health.BANDS)})
-    lowest = stored.order_by("value", "customer__name", "customer_id").values_list(
-        "customer_id", "customer__code", "customer__name", "customer__tier", "value",
-        "scores")[:limit]
+    counts = stored.aggregate(**{key: Count("pk", filter=health.band_q(key))
+                                 for key in health.ALL_BANDS})
+    # The lowest of those that have a health: "no data" is not low.
+    lowest = (stored.filter(value__isnull=False)
+              .order_by("value", "customer__name", "customer_id").values_list(
+                  "customer_id", "customer__code", "customer__name", "customer__tier",
+                  "value", "scores")[:limit])
     return {"customers": sum(counts.values()),
             "bands": [{"band": key, "label": label, "customers": counts[key]}
-                      for key, label in health.BANDS.items()],
+                      for key, label in health.ALL_BANDS.items()],
             "lowest": [{"customer": customer_ref(pk, name, code, tier), "health": value,
                         "band": health.band(value),
                         "parts": _parts(orjson.loads(scores))}
@@ -605,7 +646,8 @@ def my_accounts(user, tenant, today=None, now=None):
                                            team__customer__in=customers.values("pk"))
                  .order_by("-role").values_list("team__customer_id", "role"))  # AR last: wins
     rows = []
-    for h in sorted(found.values(), key=lambda h: (h.value, h.customer["name"])):
+    for h in sorted(found.values(), key=lambda h: (h.value is None, h.value or 0,
+                                                   h.customer["name"])):
         opl_facts = h.inputs["opl"]
         rows.append({
             "customer": h.customer, "health": h.value, "band": h.band,

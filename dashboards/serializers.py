@@ -5,12 +5,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from customers.filters import TIER_CHOICES
+from customers.serializers import WindowSerializer
 from projects import rag
 
 from . import health
 
 TIER_KEYS = [key for key, _label in TIER_CHOICES]
-BAND_CHOICES = list(health.BANDS)
+BAND_CHOICES = list(health.ALL_BANDS)
 RAG_CHOICES = rag.Rag.choices  # the same choice set as the programmes API
 
 
@@ -66,6 +67,12 @@ class DecileSerializer(serializers.Serializer):
 class DashboardTiersSerializer(serializers.Serializer):
     window = serializers.ListField(child=serializers.CharField(),
                                    help_text=_("The quarters of the scoring window."))
+    coverage = WindowSerializer(help_text=_(
+        "Why the window ends where it does: its last quarter's coverage and the newer "
+        "quarters not used yet."))
+    within_filter = serializers.BooleanField(help_text=_(
+        "True when filters apply: the revenue shares and the Pareto curve are then of the "
+        "customers in the filter."))
     method = serializers.CharField(help_text=_("The policy's tiering method."))
     currency = serializers.CharField()
     customers = serializers.IntegerField()
@@ -97,6 +104,12 @@ class HhiPointSerializer(serializers.Serializer):
 class DashboardConcentrationSerializer(serializers.Serializer):
     window = serializers.ListField(child=serializers.CharField())
     threshold = percent()
+    within_filter = serializers.BooleanField(help_text=_(
+        "True when filters apply: the top customer and the flagged ones are then those of "
+        "the filter, but every share, the top-20-percent share, the HHI and its trend stay of "
+        "the whole portfolio."))
+    filter_share = percent(allow_null=True, help_text=_(
+        "The filter's share of the portfolio's revenue over the window; null unfiltered."))
     top1 = TopShareSerializer(allow_null=True)
     top20_share = percent()
     top20_count = serializers.IntegerField()
@@ -113,11 +126,28 @@ class DepartmentSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class CoverageSerializer(serializers.Serializer):
+    answered = serializers.IntegerField(help_text=_("Departments that answered."))
+    invited = serializers.IntegerField(help_text=_("Departments invited."))
+
+
+class WaitingCampaignSerializer(CoverageSerializer):
+    period = serializers.CharField()
+
+
+class ColourBandSerializer(serializers.Serializer):
+    gte = serializers.FloatField(help_text=_("Lowest index of the band."))
+    lt = serializers.FloatField(required=False, help_text=_("The next band's lowest index."))
+    lte = serializers.FloatField(required=False, help_text=_("100, for the highest band."))
+    color = serializers.CharField()
+
+
 class HeatmapRowSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     cells = serializers.ListField(child=serializers.FloatField(allow_null=True),
                                   help_text=_("Index per department, in `departments` order."))
     index = serializers.FloatField(allow_null=True)
+    coverage = CoverageSerializer()
     trend = serializers.FloatField(allow_null=True)
 
 
@@ -129,8 +159,17 @@ class MoverSerializer(serializers.Serializer):
 
 
 class DashboardSatisfactionSerializer(serializers.Serializer):
-    campaign = serializers.CharField(allow_null=True)
+    campaign = serializers.CharField(allow_null=True, help_text=_(
+        "The campaign shown: the latest closed one, or an open one once the tenant's share "
+        "of its invitations is answered."))
     previous = serializers.CharField(allow_null=True)
+    interim = serializers.BooleanField(help_text=_(
+        "True when the campaign is still open: its figures may still change."))
+    coverage = CoverageSerializer(allow_null=True)
+    waiting = WaitingCampaignSerializer(many=True, help_text=_(
+        "Newer open campaigns not shown yet, with how far they are answered."))
+    colour_bands = ColourBandSerializer(many=True, help_text=_(
+        "The heatmap's colour bands, highest first."))
     departments = DepartmentSerializer(many=True)
     rows = HeatmapRowSerializer(many=True, help_text=_("The lowest-index customers first."))
     customers = serializers.IntegerField(help_text=_("Surveyed customers in scope."))
@@ -257,7 +296,8 @@ class HealthPartsSerializer(serializers.Serializer):
 
 class HealthRowSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
-    health = serializers.IntegerField(help_text=_("Account health, 0–100."))
+    health = serializers.IntegerField(allow_null=True, help_text=_(
+        "Account health, 0–100; null when no part has data yet (band no_data)."))
     band = serializers.ChoiceField(choices=BAND_CHOICES)
     parts = HealthPartsSerializer()
 
@@ -286,7 +326,7 @@ class DashboardSerializer(serializers.Serializer):
 
 class MyAccountSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
-    health = serializers.IntegerField()
+    health = serializers.IntegerField(allow_null=True)
     band = serializers.ChoiceField(choices=BAND_CHOICES)
     team_role = serializers.CharField(help_text=_("The user's role on the account team, "
                                                   "empty when they only own it."))

@@ -50,15 +50,34 @@ def _mark_sent(message):
         sent_at=timezone.now(), attempts=F("attempts") + 1, last_attempt_at=timezone.now())
 
 
+def runs_in_process():
+    """True on the embedded default: no broker, a task runs where it is sent."""
+    return bool(_app().conf.task_always_eager)
+
+
+def registered_task(name):
+    """The task called `name`, importing the apps' task modules first if needed.
+
+    A web process imports the task modules lazily (Celery's autodiscovery runs when a
+    worker starts), and a task sent by name that this process does not know goes to the
+    broker even when tasks run in-process: on the embedded default, to a memory queue
+    that nobody reads. Resolving the task itself runs it here instead."""
+    app = _app()
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]  # celery.exceptions.NotRegistered for an unknown name
+
+
 def _send(message):
     """Publish one message; True if the broker took it. Broker errors are kept on the row."""
     app = _app()
-    signature = app.signature(message.task_name, kwargs=message.kwargs)
     if app.conf.task_always_eager:
         # In-process: publishing is running the task, whose errors are the caller's.
         _mark_sent(message)
-        signature.apply_async(task_id=str(message.task_id))
+        registered_task(message.task_name).apply_async(kwargs=message.kwargs,
+                                                       task_id=str(message.task_id))
         return True
+    signature = app.signature(message.task_name, kwargs=message.kwargs)
     try:
         signature.apply_async(task_id=str(message.task_id))
     except Exception as exc:  # kombu, redis and socket errors differ by transport

@@ -15,10 +15,12 @@ from django.db.models import Count, F
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import TierAssessment
+from kam import messages
 from notifications.emails import absolute_url, recipient_language
 from notifications.services import notify
 from projects import rag
@@ -168,7 +170,9 @@ def management_report(tenant, day, log):
         for user in executives:
             with log.item(user.email, url=url), recipient_language(user, tenant):
                 month = month_label(report)
-                text = _("The management report for %(month)s is ready.") % {"month": month}
+                text = messages.message(gettext_lazy(
+                    "The management report for %(month)s is ready."),
+                    month=messages.year_month(report.period_start))
                 _n, created = notify(
                     tenant=tenant, recipient=user, kind="management_report", text=text,
                     dedup_key=f"management-report:{first:%Y-%m}:{user.pk}", url=url,

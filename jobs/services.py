@@ -119,6 +119,22 @@ def enqueue_run(name, tenant, *, day=None, trigger=JobRun.Trigger.MANUAL):
                           day=(day or tenant.today()).isoformat(), trigger=trigger)
 
 
+def run_now(name, tenant):
+    """The "Run now" button. With a broker, queue one run of `name` and return None; on
+    the embedded default (no broker, no worker) run it here and return its JobRun, failed
+    or not: a failed run is recorded with its error, as a worker's would be."""
+    if not outbox.runs_in_process():
+        enqueue_run(name, tenant)
+        return None
+    started = timezone.now()
+    try:
+        return run(name, tenant, trigger=JobRun.Trigger.MANUAL)
+    except Exception:  # recorded on the run by run(); the page shows it
+        return (JobRun.objects.filter(job=name, trigger=JobRun.Trigger.MANUAL,
+                                      started_at__gte=started)
+                .order_by("-started_at", "-id").first())
+
+
 def due_tenants(name, now=None):
     """[(tenant, local date)] of the active tenants for which job `name` is due now: the
     job's hour has come in the tenant's time zone and the period has no finished run, no

@@ -48,9 +48,13 @@ def job_run_now(request):
         return redirect("job_list")
     job = registry.get(form.cleaned_data["name"])
     # Through the outbox: if the queue is away, the run waits for it instead of failing.
-    services.enqueue_run(job.name, request.tenant)
-    messages.success(request, _("“%(job)s” is queued; its run appears below once a worker "
-                                "has taken it.") % {"job": job.label})
+    run = services.run_now(job.name, request.tenant)
+    if run is None:
+        messages.success(request, _("“%(job)s” is queued; its run appears below once a "
+                                    "worker has taken it.") % {"job": job.label})
+    else:
+        messages.success(request, _("“%(job)s” ran: %(outcome)s.") % {
+            "job": job.label, "outcome": run.get_status_display()})
     return redirect("job_list")
 
 

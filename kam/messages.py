@@ -5,8 +5,12 @@ whose language is not the writer's (a job runs in the workspace's language; the 
 in 简体中文). So such text is stored as its message id (the English source string that
 gettext translates) with its parameters, and rendered when read:
 
-    stored = messages.message(_("Row %(row)s: %(error)s"), row=3, error=other_stored)
+    stored = messages.message(gettext_lazy("Row %(row)s: %(error)s"), row=3, error=other)
+    stored = messages.plural(ngettext_lazy("%(n)s day late", "%(n)s days late", "n"), n=3)
     messages.render(stored)   # in the active language
+
+The text must be a lazy translation (or an untranslated string): a `gettext` call would
+store the writer's language instead of the message id.
 
 A parameter may be a plain value, a lazy translation (a choice label: stored by its id
 and translated on reading), a date (shown in the reader's date style) or another stored
@@ -35,6 +39,8 @@ def _source(text):
 def _param(value):
     if is_message(value):
         return value
+    if isinstance(value, (list, tuple)):
+        return {"list": [_param(item) for item in value]}
     if isinstance(value, Promise):
         return {"id": _source(value)}
     if isinstance(value, datetime):
@@ -57,11 +63,32 @@ def message(text, **params):
     return stored
 
 
-def plural(singular, plural_text, n, **params):
-    """A stored message with plural forms, chosen by `n` (also given as %(n)s)."""
-    stored = message(singular, n=n, **params)
-    stored["plural"] = _source(plural_text)
+def plural(text, n, **params):
+    """A stored message with plural forms chosen by `n` (given to the text as %(n)s):
+    `text` is `ngettext_lazy(singular, plural, "n")`, so that makemessages extracts both
+    forms as one entry and each language keeps its own plural rules."""
+    # A number-aware lazy string pickles as (…, (func, class, number key, {singular,
+    # plural})): the ids, untranslated.
+    forms = text.__reduce__()[1][3]
+    stored = message(forms["singular"], n=n, **params)
+    stored["plural"] = forms["plural"]
     return stored
+
+
+def lower(text):
+    """A (lazy) label as a parameter in lower case, as a sentence uses it mid-way."""
+    return {"id": _source(text), "case": "lower"}
+
+
+def by_language(texts):
+    """A parameter written by people in several languages ({"en": …, "zh-hans": …}, e.g. a
+    question's two texts): shown in the reader's, else English."""
+    return {"languages": dict(texts)}
+
+
+def year_month(day):
+    """A month as a parameter: shown in the reader's month style ("November 2026", "2026年11月")."""
+    return {"month": day.isoformat()}
 
 
 def is_message(value):
@@ -82,13 +109,22 @@ def from_validation_error(error):
 
 def _render_param(value):
     if isinstance(value, dict):
+        if "list" in value:
+            return ", ".join(str(_render_param(item)) for item in value["list"])
+        if "languages" in value:
+            texts = value["languages"]
+            return texts.get(translation.get_language()) or texts.get("en") or ""
         if "date" in value:
             return formats.date_format(date.fromisoformat(value["date"]))
+        if "month" in value:
+            return formats.date_format(date.fromisoformat(value["month"]),
+                                       "YEAR_MONTH_FORMAT")
         if "datetime" in value:
             return formats.date_format(datetime.fromisoformat(value["datetime"]),
                                        "DATETIME_FORMAT")
         if is_message(value):
-            return render(value)
+            text = render(value)
+            return text.lower() if value.get("case") == "lower" else text
     return value
 
 

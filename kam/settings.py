@@ -42,6 +42,7 @@ else:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "kam.views.csrf_failure"  # a friendly, translated page
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -147,6 +148,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("简体中文"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One unambiguous date style and thousands separators per language (kam/formats/).
+FORMAT_MODULE_PATH = ["kam.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

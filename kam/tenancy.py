@@ -20,7 +20,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.sql import Query
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
+
+# Sent by the tenant-owned querysets after a bulk write, which sends no model signal:
+# `bulk_create` and `bulk_update` (rows: the instances) and `update()` (pks: the ids of
+# the rows it changed, read before the UPDATE, and only when something listens for the
+# model). Whatever is derived from the rows (stored health, cached dashboards) listens,
+# so that a bulk write invalidates it like a save() does without the writer remembering.
+rows_changed = Signal()
 
 _current_tenant = ContextVar("kam_current_tenant", default=None)
 _cross_tenant = ContextVar("kam_cross_tenant", default=False)
@@ -100,7 +108,16 @@ class TenantQuerySet(models.QuerySet):
 
     # UPDATE and DELETE build their own query classes, so scope them up front.
     def update(self, **kwargs):
-        return super(TenantQuerySet, self._scoped()).update(**kwargs)
+        scoped = self._scoped()
+        if not rows_changed.has_listeners(self.model):
+            return super(TenantQuerySet, scoped).update(**kwargs)
+        # The rows to report are those the UPDATE matches, so read them first: after it,
+        # the filter may match others (update(is_active=False) of the active ones).
+        pks = list(models.QuerySet.values_list(scoped, "pk", flat=True))
+        count = super(TenantQuerySet, scoped).update(**kwargs)
+        if count:
+            _rows_changed(self.model, pks=pks)
+        return count
 
     update.alters_data = True
 
@@ -119,7 +136,44 @@ class TenantQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.assign_current_tenant()
-        return super().bulk_create(objs, *args, **kwargs)
+        _check_foreign_ids(self.model, objs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            _rows_changed(self.model, rows=created)
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.assign_current_tenant()
+        _check_foreign_ids(self.model, objs, fields=fields)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        if objs:
+            _rows_changed(self.model, rows=objs)
+        return count
+
+    bulk_update.alters_data = True
+
+
+def _rows_changed(model, *, rows=None, pks=None):
+    if not rows_changed.has_listeners(model):
+        return
+    tenant = get_current_tenant()
+    if tenant is None and rows:
+        from accounts.models import Tenant
+
+        tenant = Tenant.objects.filter(pk=rows[0].tenant_id).first()
+    rows_changed.send(sender=model, tenant=tenant, rows=rows, pks=pks)
+
+
+def _check_foreign_ids(model, objs, fields=None):
+    """Bulk writes save no instance, so check their foreign keys here, one query per key
+    field whatever the number of rows: raises ValidationError naming the field."""
+    errors = {}
+    for name, message in foreign_id_errors(model, objs, fields=fields).items():
+        errors[name] = message
+    if errors:
+        raise ValidationError(errors)
 
 
 TenantManager = models.Manager.from_queryset(TenantQuerySet)
@@ -159,35 +213,9 @@ class TenantOwnedModel(models.Model):
 
     def cross_tenant_errors(self):
         """Field errors for foreign keys that leave the tenant: a tenant-owned target of
-        another tenant, or a user who is not a member of this tenant."""
-        errors = {}
-        user_fields = {}
-        for field in self._meta.concrete_fields:
-            if not field.is_relation or field.name == "tenant":
-                continue
-            if field.related_model is get_user_model() and self.users_must_be_members:
-                user_id = getattr(self, field.attname)
-                if user_id is not None:
-                    user_fields[field.name] = user_id
-                continue
-            if not issubclass(field.related_model, TenantOwnedModel):
-                continue
-            if not field.is_cached(self):
-                continue
-            target = field.get_cached_value(self)
-            if target is not None and target.tenant_id != self.tenant_id:
-                errors[field.name] = _("Select an object of this workspace.")
-        if user_fields and self.tenant_id is not None:
-            from accounts.models import Membership
-
-            with cross_tenant():
-                members = set(Membership.objects.filter(
-                    tenant_id=self.tenant_id, user_id__in=user_fields.values()
-                ).values_list("user_id", flat=True))
-            for name, user_id in user_fields.items():
-                if user_id not in members:
-                    errors[name] = _("Select a member of this workspace.")
-        return errors
+        another tenant (assigned as an object or by id), or a user who is not a member
+        of this tenant."""
+        return foreign_id_errors(type(self), [self])
 
     def clean_fields(self, exclude=None):
         super().clean_fields(exclude)
@@ -196,3 +224,62 @@ class TenantOwnedModel(models.Model):
         errors = self.cross_tenant_errors()
         if errors:
             raise ValidationError(errors)
+
+
+ID_CHUNK = 5000  # ids per look-up query, well inside every database's parameter limit
+
+
+def _tenant_foreign_keys(model, fields=None):
+    """(field, kind) of `model`'s foreign keys to check: "row" for a tenant-owned target,
+    "member" for a user who must be a member of the tenant."""
+    for field in model._meta.concrete_fields:
+        if not field.is_relation or field.name == "tenant" or field.related_model is None:
+            continue
+        if fields is not None and field.name not in fields and field.attname not in fields:
+            continue
+        if field.related_model is get_user_model():
+            if getattr(model, "users_must_be_members", False):
+                yield field, "member"
+        elif issubclass(field.related_model, TenantOwnedModel):
+            yield field, "row"
+
+
+def foreign_id_errors(model, objs, fields=None):
+    """{field name: message} for the foreign keys of `objs` (rows of `model`, each with
+    its tenant set) that leave their tenant, whether assigned as objects or by id: one
+    query per foreign key field whatever the number of rows (ids are looked up in
+    chunks). `fields` limits the check to those fields (a bulk_update's)."""
+    errors = {}
+    for field, kind in _tenant_foreign_keys(model, fields):
+        wanted = {}  # (target id, tenant id) pairs to look up
+        for obj in objs:
+            target_id = getattr(obj, field.attname)
+            if target_id is None or obj.tenant_id is None:
+                continue
+            if kind == "row" and field.is_cached(obj):
+                target = field.get_cached_value(obj)
+                if target is not None and target.pk == target_id:
+                    if target.tenant_id != obj.tenant_id:
+                        errors[field.name] = _("Select an object of this workspace.")
+                    continue
+            wanted.setdefault(target_id, set()).add(obj.tenant_id)
+        if not wanted or field.name in errors:
+            continue
+        found = set()
+        ids = list(wanted)
+        with cross_tenant():
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start:start + ID_CHUNK]
+                if kind == "row":
+                    rows = field.related_model._base_manager.filter(pk__in=chunk)
+                    found.update(rows.values_list("pk", "tenant_id"))
+                else:
+                    from accounts.models import Membership
+
+                    found.update(Membership.objects.filter(user_id__in=chunk).values_list(
+                        "user_id", "tenant_id"))
+        if any((target_id, tenant_id) not in found
+               for target_id, tenants in wanted.items() for tenant_id in tenants):
+            errors[field.name] = (_("Select an object of this workspace.") if kind == "row"
+                                  else _("Select a member of this workspace."))
+    return errors

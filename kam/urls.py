@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import views as accounts_views
+
 from . import views
 
 handler404 = "kam.views.page_not_found"
@@ -10,6 +12,9 @@ handler404 = "kam.views.page_not_found"
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # The language switch saves the pick on the account too (before Django's own URL).
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("platform-admin/", admin.site.urls),
     path("api/v1/", include("kam.api_urls")),

@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -12,6 +13,8 @@ from .models import Notification
 
 class NotificationSerializer(serializers.ModelSerializer):
     is_read = serializers.BooleanField(read_only=True)
+    text = serializers.CharField(source="display_text", read_only=True,
+                                 help_text=_("The text in the request's language."))
 
     class Meta:
         model = Notification

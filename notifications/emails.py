@@ -16,6 +16,7 @@ in between leaves it `sending` and it is not sent again (at most once, never twi
 
 import logging
 from contextlib import contextmanager
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -95,7 +96,7 @@ def queue_for_notification(notification, *, template=None, context=None):
         }
         text = render_to_string(f"{template}.txt", data)
         html = render_to_string(f"{template}.html", data)
-        subject = str(data.get("subject") or notification.text)
+        subject = str(data.get("subject") or notification.display_text)
     email, _created = queue(tenant=tenant, dedup_key=f"notification:{notification.dedup_key}",
                             kind=notification.kind, to_address=user.email, subject=subject,
                             text=text, html=html, recipient=user)
@@ -107,10 +108,18 @@ def html_from_text(text):
     return render_to_string("notifications/email/plain.html", {"text": text})
 
 
-def send_message(*, subject, text, html, to_address):
-    """Send one e-mail now (plain text with an HTML alternative); raises on failure."""
-    message = EmailMultiAlternatives(subject_line(subject), text, settings.DEFAULT_FROM_EMAIL,
-                                     [to_address])
+def from_address(*, display_name: str) -> str:
+    """The configured sender's address (DEFAULT_FROM_EMAIL) under another display name,
+    quoted or encoded as the name needs (commas, non-ASCII)."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((display_name, address))
+
+
+def send_message(*, subject, text, html, to_address, from_email=None):
+    """Send one e-mail now (plain text with an HTML alternative); raises on failure.
+    `from_email` defaults to DEFAULT_FROM_EMAIL."""
+    message = EmailMultiAlternatives(subject_line(subject), text,
+                                     from_email or settings.DEFAULT_FROM_EMAIL, [to_address])
     if html:
         message.attach_alternative(html, "text/html")
     message.send()

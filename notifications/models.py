@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kam import messages
 from kam.tenancy import TenantOwnedModel
 
 
@@ -15,6 +16,10 @@ class Notification(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=50)
+    # The text as its message id and parameters (kam.messages), rendered in the reader's
+    # language; `text` keeps it as written, in the recipient's language then, for rows
+    # written before messages were stored and for the e-mail.
+    message = models.JSONField(default=dict, blank=True)
     text = models.CharField(_("text"), max_length=500)
     url = models.CharField(_("link"), max_length=300, blank=True)
     object_type = models.CharField(max_length=100, blank=True)
@@ -32,7 +37,12 @@ class Notification(TenantOwnedModel):
         verbose_name = _("notification")
 
     def __str__(self):
-        return self.text
+        return self.display_text
+
+    @property
+    def display_text(self):
+        """The text in the active language."""
+        return messages.render(self.message)[:500] if self.message else self.text
 
     @property
     def is_read(self):

@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kam import messages
+
 from . import emails
 from .models import Notification, NotificationPreference
 
@@ -14,11 +16,15 @@ def notify(*, tenant, recipient, kind, text, dedup_key, url="", obj=None, email=
     """Create a notification once per `dedup_key`, and its e-mail copy (unless the
     recipient turned e-mail off for `kind`); returns (notification, created).
 
-    Build `text` in the recipient's language (`emails.recipient_language`): it is stored
-    as written. Nothing is written or e-mailed again for a key that exists, so callers can
-    run twice.
+    `text` is a stored message (kam.messages), shown to each reader in their language,
+    or a plain string stored as written. Call it in the recipient's language
+    (`emails.recipient_language`): the e-mail is rendered then. Nothing is written or
+    e-mailed again for a key that exists, so callers can run twice.
     """
-    defaults = {"recipient": recipient, "kind": kind, "text": str(text)[:500], "url": url}
+    stored = text if messages.is_message(text) else {}
+    written = messages.render(stored) if stored else str(text)
+    defaults = {"recipient": recipient, "kind": kind, "text": written[:500], "message": stored,
+                "url": url}
     if obj is not None:
         defaults["object_type"] = obj._meta.label_lower
         defaults["object_id"] = str(obj.pk)

@@ -4,8 +4,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import WORK, assignable_members
 from customers.models import Customer
-from customers.selectors import tenant_members
+from kam import codes
 
 from .models import (
     Milestone,
@@ -47,20 +48,19 @@ class ProgrammeForm(forms.ModelForm):
         self.fields["customer"].error_messages["invalid_choice"] = _(
             "Choose one of your accounts: programmes are edited by the account's team and "
             "administrators.")
-        self.fields["project_manager"].queryset = tenant_members(
-            tenant, include=self.instance.project_manager_id)
+        self.fields["project_manager"].queryset = assignable_members(
+            tenant, for_=WORK, include=self.instance.project_manager_id)
         if self.instance.pk:
             # SOP follows the SOP milestone once the programme exists.
             del self.fields["sop_date"]
 
     def clean_code(self):
-        code = self.cleaned_data["code"].strip()
-        taken = Programme.objects.filter(code=code)
-        if self.instance.pk:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise forms.ValidationError(_("Another programme already has this code."),
-                                        code="unique")
+        code = codes.normalise(self.cleaned_data["code"])
+        other = codes.taken(Programme.objects, code, exclude_pk=self.instance.pk)
+        if other is not None:
+            raise forms.ValidationError(
+                _("Another programme already has the code “%(code)s” (codes ignore case and "
+                  "surrounding spaces)."), params={"code": other.code}, code="unique")
         return code
 
 
@@ -82,7 +82,8 @@ class MilestoneForm(forms.ModelForm):
 
     def __init__(self, *args, tenant, owner_only=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = tenant_members(tenant, include=self.instance.owner_id)
+        self.fields["owner"].queryset = assignable_members(tenant, for_=WORK,
+                                                           include=self.instance.owner_id)
         if self.instance.pk:
             del self.fields["kind"]
         else:
@@ -159,7 +160,8 @@ class RiskForm(forms.ModelForm):
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = tenant_members(tenant, include=self.instance.owner_id)
+        self.fields["owner"].queryset = assignable_members(tenant, for_=WORK,
+                                                           include=self.instance.owner_id)
 
 
 class PpapLevelForm(forms.ModelForm):
@@ -176,7 +178,8 @@ class PpapElementForm(forms.ModelForm):
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = tenant_members(tenant, include=self.instance.owner_id)
+        self.fields["owner"].queryset = assignable_members(tenant, for_=WORK,
+                                                           include=self.instance.owner_id)
         for field in self.fields.values():
             field.widget.attrs["class"] = ("form-control form-control-sm"
                                            if field is self.fields["notes"]

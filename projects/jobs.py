@@ -16,8 +16,10 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 
 from jobs.periods import blocks_since
+from kam import messages
 from notifications.emails import recipient_language
 from notifications.services import notify
 
@@ -107,16 +109,21 @@ def _remind(tenant, milestone, day, log):
             return
         for user in users:
             with recipient_language(user, tenant):
-                values = {"milestone": milestone.label, "programme": programme.code,
-                          "customer": programme.customer.name, "date": planned.isoformat(),
-                          "days": abs((planned - day).days)}
+                values = {"milestone": milestone.kind_label, "programme": programme.code,
+                          "customer": programme.customer.name, "date": planned,
+                          "n": abs((planned - day).days)}
                 if kind == "milestone_overdue":
-                    text = _("Milestone %(milestone)s of %(programme)s (%(customer)s) is "
-                             "overdue: the customer date was %(date)s, %(days)s days ago.") % (
-                        values)
+                    text = messages.plural(ngettext_lazy(
+                        "Milestone %(milestone)s of %(programme)s (%(customer)s) is overdue: "
+                        "the customer date was %(date)s, %(n)s day ago.",
+                        "Milestone %(milestone)s of %(programme)s (%(customer)s) is overdue: "
+                        "the customer date was %(date)s, %(n)s days ago.", "n"), **values)
                 else:
-                    text = _("Milestone %(milestone)s of %(programme)s (%(customer)s) is due "
-                             "on %(date)s, in %(days)s days.") % values
+                    text = messages.plural(ngettext_lazy(
+                        "Milestone %(milestone)s of %(programme)s (%(customer)s) is due on "
+                        "%(date)s, in %(n)s day.",
+                        "Milestone %(milestone)s of %(programme)s (%(customer)s) is due on "
+                        "%(date)s, in %(n)s days.", "n"), **values)
                 _n, created = notify(
                     tenant=tenant, recipient=user, kind=kind, text=text,
                     dedup_key=f"{kind}:{milestone.pk}:{user.pk}:{block}", url=url,
@@ -136,10 +143,13 @@ def _escalate(tenant, programme, since, day, log):
                 "programme": what, "since": since.isoformat()}, url=url)
             return
         with recipient_language(leader, tenant):
-            text = _("Programme %(programme)s (%(customer)s) has been red since %(since)s "
-                     "(%(days)s days): please step in.") % {
-                "programme": what, "customer": programme.customer.name,
-                "since": since.isoformat(), "days": (day - since).days}
+            text = messages.plural(ngettext_lazy(
+                "Programme %(programme)s (%(customer)s) has been red since %(since)s "
+                "(%(n)s day): please step in.",
+                "Programme %(programme)s (%(customer)s) has been red since %(since)s "
+                "(%(n)s days): please step in.", "n"),
+                programme=what, customer=programme.customer.name, since=since,
+                n=(day - since).days)
             _n, created = notify(
                 tenant=tenant, recipient=leader, kind="programme_escalation", text=text,
                 dedup_key=f"programme-escalation:{programme.pk}:{since}:{leader.pk}",

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from kam import codes
 from kam.tenancy import TenantOwnedModel
 
 # Business dates outside this range are typing errors (and would overflow date arithmetic).
@@ -174,7 +175,10 @@ class Programme(TenantOwnedModel):
     class Meta:
         ordering = ["sop_date", "code"]
         constraints = [
+            # Codes are identifiers: unique ignoring case and surrounding spaces. The plain
+            # key stays for upserts by code (ON CONFLICT names columns, not expressions).
             models.UniqueConstraint(fields=["tenant", "code"], name="programme_unique_code"),
+            codes.unique_constraint("programme_unique_code_ci"),
         ]
         indexes = [models.Index(fields=["tenant", "stage", "sop_date"])]
         verbose_name = _("programme")
@@ -191,6 +195,29 @@ class Programme(TenantOwnedModel):
         if self.nomination_date and self.sop_date and self.nomination_date > self.sop_date:
             raise ValidationError({"nomination_date": _(
                 "The nomination cannot come after SOP.")})
+
+    def code_errors(self):
+        """{"code": [message]} when another programme of the tenant has this code, ignoring
+        case and surrounding spaces (one query); {} otherwise. Bulk paths check codes
+        in bulk instead."""
+        self.code = codes.normalise(self.code)
+        other = codes.taken(Programme.objects, self.code, exclude_pk=self.pk)
+        if other is None:
+            return {}
+        return {"code": [ValidationError(
+            _("Another programme already has the code “%(code)s” (codes ignore case and "
+              "surrounding spaces)."), params={"code": other.code}, code="unique")]}
+
+    def validate_unique(self, exclude=None):
+        super().validate_unique(exclude)
+        if not exclude or "code" not in exclude:
+            errors = self.code_errors()
+            if errors:
+                raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.code = codes.normalise(self.code)
+        super().save(*args, **kwargs)
 
 
 class MilestoneStatus(models.TextChoices):
@@ -256,6 +283,12 @@ class Milestone(TenantOwnedModel):
     @property
     def label(self):
         return self.name or self.get_kind_display()
+
+    @property
+    def kind_label(self):
+        """The label as a message keeps it: a given name as it is, else the kind's label
+        still to translate (lazy), for text read later in another language."""
+        return self.name or MilestoneKind(self.kind).label
 
     @property
     def is_done(self):

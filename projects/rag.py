@@ -32,7 +32,7 @@ from datetime import date, timedelta
 
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 
 class Rag(models.TextChoices):
@@ -77,24 +77,32 @@ def judge(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
             return Verdict(Rag.GREEN, _("Done on time."))
         late = (actual - planned).days
         colour = Rag.AMBER if late <= policy.tolerance_days else Rag.RED
-        return Verdict(colour, _("Done %(days)s days after the customer date.")
+        return Verdict(colour, ngettext("Done %(days)s day after the customer date.",
+                                        "Done %(days)s days after the customer date.", late)
                        % {"days": late})
     expected = forecast or planned
     slip = (expected - planned).days
     if on > planned:
-        return Verdict(Rag.RED, _("%(days)s days past the customer date and not done.")
-                       % {"days": (on - planned).days})
+        late = (on - planned).days
+        return Verdict(Rag.RED, ngettext("%(days)s day past the customer date and not done.",
+                                         "%(days)s days past the customer date and not done.",
+                                         late) % {"days": late})
     if slip > policy.tolerance_days:
-        return Verdict(Rag.RED, _("Forecast %(days)s days after the customer date (tolerance "
-                                  "%(tolerance)s).")
-                       % {"days": slip, "tolerance": policy.tolerance_days})
+        return Verdict(Rag.RED, ngettext(
+            "Forecast %(days)s day after the customer date (tolerance %(tolerance)s).",
+            "Forecast %(days)s days after the customer date (tolerance %(tolerance)s).", slip)
+            % {"days": slip, "tolerance": policy.tolerance_days})
     if slip > 0:
-        return Verdict(Rag.AMBER, _("Forecast %(days)s days after the customer date, within "
-                                    "the tolerance of %(tolerance)s.")
-                       % {"days": slip, "tolerance": policy.tolerance_days})
+        return Verdict(Rag.AMBER, ngettext(
+            "Forecast %(days)s day after the customer date, within the tolerance of "
+            "%(tolerance)s.",
+            "Forecast %(days)s days after the customer date, within the tolerance of "
+            "%(tolerance)s.", slip) % {"days": slip, "tolerance": policy.tolerance_days})
     if status == NOT_STARTED and (planned - on).days <= policy.due_soon_days:
-        return Verdict(Rag.AMBER, _("Due in %(days)s days and not started.")
-                       % {"days": (planned - on).days})
+        due = (planned - on).days
+        return Verdict(Rag.AMBER, ngettext("Due in %(days)s day and not started.",
+                                           "Due in %(days)s days and not started.", due)
+                       % {"days": due})
     return Verdict(Rag.GREEN, _("On track."))
 
 

@@ -11,7 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.serializers import TenantMemberField, TenantModelSerializer
+from accounts.selectors import WORK
+from customers.serializers import AssignableMemberField, TenantModelSerializer
 
 from . import rag, selectors, services
 from .models import (
@@ -44,7 +45,7 @@ class ProgrammeSerializer(TenantModelSerializer):
         "is open or the programme is lost or closed."))
     rag_reason = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Why: the worst open milestone and its colour's reason."))
-    project_manager = TenantMemberField(allow_null=True, required=False)
+    project_manager = AssignableMemberField(for_=WORK, allow_null=True, required=False)
 
     unique_messages = {"programme_unique_code": ("code", gettext_lazy(
         "A programme with this code already exists."))}
@@ -95,7 +96,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
     rag = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Colour on `as_of` (default today), see the RAG rules."))
     rag_reason = serializers.SerializerMethodField()
-    owner = TenantMemberField(allow_null=True, required=False)
+    owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
     planned_date = BusinessDateField(help_text=gettext_lazy("The customer's date."))
     forecast_date = BusinessDateField(required=False, allow_null=True)
     actual_date = BusinessDateField(required=False, allow_null=True, help_text=gettext_lazy(
@@ -175,7 +176,7 @@ class RedateResultSerializer(serializers.Serializer):
 
 
 class RiskSerializer(TenantModelSerializer):
-    owner = TenantMemberField(allow_null=True, required=False)
+    owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
     due_date = BusinessDateField(required=False, allow_null=True)
     severity = serializers.ChoiceField(
         source="level", choices=[("low", "low"), ("medium", "medium"), ("high", "high")],
@@ -194,7 +195,7 @@ class PpapElementSerializer(TenantModelSerializer):
     requirement = serializers.ChoiceField(
         choices=PpapRequirement.choices, read_only=True, help_text=gettext_lazy(
             "What the programme's submission level asks for this element (AIAG table)."))
-    owner = TenantMemberField(allow_null=True, required=False)
+    owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
 
     class Meta:
         model = PpapElement

@@ -38,7 +38,7 @@ class Axis:
         ticks = []
         while day <= self.end:
             if day >= self.start and (day.month - 1) % step == 0:
-                fmt = "M Y" if step < 12 else "Y"
+                fmt = "YEAR_MONTH_FORMAT" if step < 12 else "Y"
                 ticks.append({"x": self.x(day), "label": date_format(day, fmt)})
             day = date(day.year + (day.month // 12), day.month % 12 + 1, 1)
         return ticks

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import KAM, WORK, assignable_members
 from customers.models import Customer, Department
 from customers.selectors import tenant_members
 
@@ -162,9 +163,9 @@ class OplItemForm(forms.ModelForm):
         self.fields["customer"].error_messages["invalid_choice"] = _(
             "Choose one of your accounts: OPL items are opened by the account's team and "
             "administrators.")
-        for name in ("owner", "accountable"):
-            self.fields[name].queryset = tenant_members(
-                tenant, include=getattr(self.instance, f"{name}_id", None))
+        for name, for_ in (("owner", WORK), ("accountable", KAM)):
+            self.fields[name].queryset = assignable_members(
+                tenant, for_=for_, include=getattr(self.instance, f"{name}_id", None))
 
 
 class OplUpdateForm(forms.Form):

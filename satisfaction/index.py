@@ -149,14 +149,40 @@ def grouped_nps(responses, *group_by):
     return result
 
 
-def colour(value):
-    """The heatmap band of an index: a CSS class name."""
+# The heatmap's colour bands, the one rule for the report pages' cells and the dashboard's
+# chart: (lowest index of the band, key, background, text colour), highest band first.
+# Text colours keep a contrast of at least 4.5:1 on their background.
+COLOUR_BANDS = (
+    (80, "high", "#c6efce", "#0a3d1c"),
+    (65, "good", "#e2f0d9", "#1e3d12"),
+    (50, "mid", "#ffeb9c", "#4d3c00"),
+    (0, "low", "#ffc7ce", "#6b0010"),
+)
+NO_INDEX_COLOURS = ("none", "#f1f3f5", "#495057")
+
+
+def band(value):
+    """(key, background, text colour) of an index's band; `NO_INDEX_COLOURS` for None."""
     if value is None:
-        return "sat-none"
-    if value >= 80:
-        return "sat-high"
-    if value >= 65:
-        return "sat-good"
-    if value >= 50:
-        return "sat-mid"
-    return "sat-low"
+        return NO_INDEX_COLOURS
+    for lowest, key, background, text in COLOUR_BANDS:
+        if value >= lowest:
+            return key, background, text
+    return COLOUR_BANDS[-1][1:]
+
+
+def colour(value):
+    """The heatmap band of an index: a CSS class name (its colours: `COLOUR_BANDS`)."""
+    return f"sat-{band(value)[0]}"
+
+
+def chart_bands():
+    """The bands as the dashboard's heatmap draws them (ECharts pieces): [{gte, lt or lte,
+    color}] over 0–100, highest first."""
+    pieces, upper = [], None
+    for lowest, _key, background, _text in COLOUR_BANDS:
+        piece = {"gte": lowest, "color": background}
+        piece.update({"lte": 100} if upper is None else {"lt": upper})
+        pieces.append(piece)
+        upper = lowest
+    return pieces

@@ -13,11 +13,13 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import Department
 from jobs import periods
+from kam import messages
 from notifications import emails
 from notifications.emails import recipient_language
 from notifications.services import notify
@@ -62,9 +64,10 @@ def opl_reminders(tenant, day, log):
                                          OVERDUE_REPEAT_DAYS)
             for user in users:
                 with recipient_language(user, tenant):
-                    text = _("OPL item “%(title)s” (%(customer)s) is overdue: it was due on "
-                             "%(due)s.") % {"title": item.title, "customer": item.customer.name,
-                                            "due": item.due_date.isoformat()}
+                    text = messages.message(gettext_lazy(
+                        "OPL item “%(title)s” (%(customer)s) is overdue: it was due on "
+                        "%(due)s."), title=item.title_message, customer=item.customer.name,
+                        due=item.due_date)
                     _n, created = notify(
                         tenant=tenant, recipient=user, kind="opl_overdue", text=text,
                         dedup_key=f"opl-overdue:{item.pk}:{user.pk}:{block}", url=url, obj=item)
@@ -90,9 +93,11 @@ def opl_chase(tenant, day, log):
                 continue
             for user in users:
                 with recipient_language(user, tenant):
-                    why = _("overdue") if item.is_overdue else _("no update for 14 days")
-                    text = _("OPL item “%(title)s” (%(customer)s): %(why)s.") % {
-                        "title": item.title, "customer": item.customer.name, "why": why}
+                    why = (gettext_lazy("overdue") if item.is_overdue
+                           else gettext_lazy("no update for 14 days"))
+                    text = messages.message(gettext_lazy(
+                        "OPL item “%(title)s” (%(customer)s): %(why)s."),
+                        title=item.title_message, customer=item.customer.name, why=why)
                     _n, created = notify(
                         tenant=tenant, recipient=user, kind="opl_chase", text=text,
                         dedup_key=f"opl-chase:{item.pk}:{user.pk}:{fortnight}", url=url,
@@ -152,9 +157,10 @@ def _open(tenant, campaign, day, log):
         _tell_kam_of_missing_links(tenant, survey, departments, log)
     for user in users_with_role(tenant, Role.ADMIN, Role.EXECUTIVE):
         with log.item(user.email, url=url), recipient_language(user, tenant):
-            text = _("Satisfaction campaign %(period)s is open: %(surveys)s surveys, closing "
-                     "on %(date)s.") % {"period": campaign.period, "surveys": result.surveys,
-                                        "date": campaign.closes_on.isoformat()}
+            text = messages.message(gettext_lazy(
+                "Satisfaction campaign %(period)s is open: %(surveys)s surveys, closing on "
+                "%(date)s."), period=campaign.period, surveys=result.surveys,
+                date=campaign.closes_on)
             _n, created = notify(tenant=tenant, recipient=user, kind="campaign", text=text,
                                  dedup_key=f"campaign-opened:{campaign.pk}:{user.pk}",
                                  url=url, obj=campaign)
@@ -188,10 +194,15 @@ def _email_link(tenant, invitation, raw, log, *, key, reminder=False):
         with transaction.atomic():
             if reminder:
                 raw = services.reissue_invitation(invitation)
-            subject, body = services.invitation_email(invitation, raw, settings.SITE_URL,
-                                                      reminder=reminder)
+                # The contact's language may have been set since the campaign opened.
+                language = services.invitation_language(contact, tenant)
+                if invitation.language != language:
+                    invitation.language = language
+                    invitation.save(update_fields=["language"])
+            subject, body, sender = services.invitation_email(
+                invitation, raw, settings.SITE_URL, reminder=reminder)
             emails.send_message(subject=subject, text=body, html=emails.html_from_text(body),
-                                to_address=contact.email)
+                                to_address=contact.email, from_email=sender)
     except Exception as exc:  # the SMTP server's errors, a lost row: one link, not the run
         emails.mark_failed(email, exc)
         log.problem(_("%(invitation)s: the e-mail to %(to)s could not be sent: %(error)s") % {
@@ -213,19 +224,18 @@ def _tell_kam_of_missing_links(tenant, survey, departments, log, *, week=None):
                 "customer": customer.name}, url=url)
             return
         with recipient_language(owner, tenant):
-            names = ", ".join(str(Department(d).label)
-                              for d in sorted(departments, key=Department.values.index))
+            names = [Department(d).label
+                     for d in sorted(departments, key=Department.values.index)]
             if week is None:
-                text = _("Survey %(period)s of %(customer)s: the links for %(departments)s "
-                         "could not be e-mailed; hand them over from the survey page.") % {
-                    "period": survey.campaign.period, "customer": customer.name,
-                    "departments": names}
+                text = messages.message(gettext_lazy(
+                    "Survey %(period)s of %(customer)s: the links for %(departments)s could "
+                    "not be e-mailed; hand them over from the survey page."),
+                    period=survey.campaign.period, customer=customer.name, departments=names)
                 key, kind = f"campaign-links:{survey.pk}:{owner.pk}", "campaign"
             else:
-                text = _("Survey %(period)s of %(customer)s: no answer yet from "
-                         "%(departments)s.") % {"period": survey.campaign.period,
-                                               "customer": customer.name,
-                                               "departments": names}
+                text = messages.message(gettext_lazy(
+                    "Survey %(period)s of %(customer)s: no answer yet from %(departments)s."),
+                    period=survey.campaign.period, customer=customer.name, departments=names)
                 key, kind = f"invitation-chase:{survey.pk}:{owner.pk}:{week}", \
                     "invitation_chase"
             _n, created = notify(tenant=tenant, recipient=owner, kind=kind, text=text,

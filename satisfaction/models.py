@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Department
+from kam import messages
 from kam.tenancy import TenantOwnedModel
 
 SCALE_MIN = 1
@@ -108,6 +109,29 @@ class Question(TenantOwnedModel):
     def clean(self):
         super().clean()
         validate_departments(self.departments)
+
+
+class SatisfactionSettings(TenantOwnedModel):
+    """A tenant's satisfaction settings (no row: the defaults)."""
+
+    DEFAULT_INTERIM_SHARE = Decimal("0.75")
+
+    # An open campaign stands for the quarter (on the dashboard, in health and the
+    # movers) once this share of its invitations is answered; until then, the latest
+    # closed one does (satisfaction.selectors.reported_campaign).
+    interim_share = models.DecimalField(
+        _("use an open campaign once this share of its invitations is answered"),
+        max_digits=4, decimal_places=3, default=DEFAULT_INTERIM_SHARE,
+        validators=[MinValueValidator(0), MaxValueValidator(1)])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"],
+                                               name="satisfaction_settings_unique")]
+        verbose_name = _("satisfaction settings")
+        verbose_name_plural = _("satisfaction settings")
+
+    def __str__(self):
+        return f"{self.tenant_id}: {self.interim_share}"
 
 
 class Campaign(TenantOwnedModel):
@@ -284,7 +308,54 @@ class Answer(TenantOwnedModel):
 # --- OPL ------------------------------------------------------------------------------
 
 
-class OplItem(TenantOwnedModel):
+class GeneratedText(models.Model):
+    """A title and description that a rule wrote (a low survey answer proposes an item),
+    kept as stored messages as well (kam.messages): while nobody has edited them, each
+    reader sees them in their own language. `title` and `description` hold them as
+    written, in the workspace's language."""
+
+    generated = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def set_generated(self, *, title, description):
+        """Write `title` (a stored message) and `description` (a list of them, one a
+        line) in the active language, and keep the messages."""
+        self.title = messages.render(title)[:200]
+        self.description = "\n".join(messages.render(line) for line in description)
+        self.generated = {"title": {"message": title, "as_written": self.title},
+                          "description": {"message": description,
+                                          "as_written": self.description}}
+
+    def _shown(self, name):
+        stored = (self.generated or {}).get(name)
+        if not stored or getattr(self, name) != stored["as_written"]:
+            return getattr(self, name)  # not generated, or edited since
+        message = stored["message"]
+        if isinstance(message, list):
+            return "\n".join(messages.render(line) for line in message)
+        return messages.render(message)
+
+    @property
+    def title_text(self):
+        """The title in the active language (as typed if someone edited it)."""
+        return self._shown("title")
+
+    @property
+    def description_text(self):
+        return self._shown("description")
+
+    @property
+    def title_message(self):
+        """The title as a message parameter: the stored message while it is unedited."""
+        stored = (self.generated or {}).get("title")
+        if stored and self.title == stored["as_written"]:
+            return stored["message"]
+        return self.title
+
+
+class OplItem(GeneratedText, TenantOwnedModel):
     """An open point: something the customer raised that we owe them, tracked to closure."""
 
     class Source(models.TextChoices):
@@ -382,7 +453,7 @@ class OplUpdate(TenantOwnedModel):
         return f"{self.item_id} {self.progress}%"
 
 
-class OplProposal(TenantOwnedModel):
+class OplProposal(GeneratedText, TenantOwnedModel):
     """A low survey answer's suggestion of an OPL item, for the KAM to accept or dismiss."""
 
     class Status(models.TextChoices):

@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role
+from kam import messages
 from teams.permissions import can_edit_account
 
-from .models import OplItem
+from .models import Dimension, OplItem
 
 Status = OplItem.Status
 
@@ -190,20 +191,24 @@ def proposed_priority(score, scale_max):
     return OplItem.Priority.MEDIUM
 
 
-def proposal_text(answer, question_text, customer_name, department_label, period):
-    """Title and description of the item a low answer proposes."""
-    title = _("%(dimension)s: %(department)s scored %(score)s/%(max)s") % {
-        "dimension": answer.get_dimension_display(), "department": department_label,
-        "score": answer.score, "max": answer.scale_max}
+def proposal_messages(answer, question_texts, customer_name, department, period):
+    """Title and description lines of the item a low answer proposes, as stored messages
+    (kam.messages): shown in each reader's language. `question_texts` maps a language to
+    the question's text; `department` is the department's (lazy) label."""
+    title = messages.message(_("%(dimension)s: %(department)s scored %(score)s/%(max)s"),
+                             dimension=Dimension(answer.dimension).label,
+                             department=department, score=answer.score, max=answer.scale_max)
     lines = [
-        _("Survey %(period)s, %(customer)s, %(department)s.") % {
-            "period": period, "customer": customer_name, "department": department_label},
-        _("Question: %(question)s") % {"question": question_text},
-        _("Score: %(score)s of %(max)s.") % {"score": answer.score, "max": answer.scale_max},
+        messages.message(_("Survey %(period)s, %(customer)s, %(department)s."),
+                         period=period, customer=customer_name, department=department),
+        messages.message(_("Question: %(question)s"),
+                         question=messages.by_language(question_texts)),
+        messages.message(_("Score: %(score)s of %(max)s."), score=answer.score,
+                         max=answer.scale_max),
     ]
     if answer.comment:
-        lines.append(_("Comment: %(comment)s") % {"comment": answer.comment})
-    return str(title)[:200], "\n".join(str(line) for line in lines)
+        lines.append(messages.message(_("Comment: %(comment)s"), comment=answer.comment))
+    return title, lines
 
 
 def default_due_date(today, priority):

@@ -19,7 +19,9 @@ from .models import Language, Response
 
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
+    # The token is in the URL: no referrer to other sites. Not "no-referrer", with which
+    # browsers post the form with "Origin: null" and the CSRF check refuses it.
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
 }
 

@@ -4,6 +4,10 @@ Each function runs a fixed number of queries however many rows it returns; the i
 and NPS come from `satisfaction.index`, the OPL flags from `satisfaction.opl`.
 """
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, Q
 
 from customers.models import Customer, Department
@@ -18,6 +22,7 @@ from .models import (
     OplProposal,
     OplUpdate,
     Response,
+    SatisfactionSettings,
     Survey,
 )
 
@@ -29,6 +34,16 @@ def period_label(year, quarter):
 
 
 # --- campaigns and surveys -------------------------------------------------------------
+
+def first_free_quarter(*, today: date) -> tuple[int, int]:
+    """(year, quarter) of the first quarter from `today`'s on that has no campaign yet:
+    what a new campaign is for, unless said otherwise."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    taken = set(Campaign.objects.filter(year__gte=year).values_list("year", "quarter"))
+    while (year, quarter) in taken:
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return year, quarter
+
 
 def campaigns_with_counts(queryset=None):
     queryset = Campaign.objects.all() if queryset is None else queryset
@@ -106,6 +121,74 @@ def reportable_campaigns():
     return Campaign.objects.exclude(status=Campaign.Status.DRAFT).order_by("-year", "-quarter")
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How far a survey round is answered: departments answered of those invited."""
+
+    answered: int
+    invited: int
+
+    @property
+    def share(self):
+        return Decimal(self.answered) / self.invited if self.invited else Decimal(0)
+
+    def as_dict(self):
+        return {"answered": self.answered, "invited": self.invited}
+
+
+def interim_share():
+    """The tenant's share of answered invitations from which an open campaign counts."""
+    row = SatisfactionSettings.objects.first()
+    return row.interim_share if row else SatisfactionSettings.DEFAULT_INTERIM_SHARE
+
+
+def counted_campaigns():
+    """The campaigns whose answers count (on the dashboard, in health, for movers), newest
+    first: every closed one, and an open one once its share of answered invitations has
+    reached the tenant's interim share. Each carries `coverage` and `interim` (open).
+    Also the newer open campaigns left out, with their coverage: [(campaign, …)], newest
+    first. One query, two with an open campaign."""
+    rows = list(reportable_campaigns().annotate(
+        n_invited=Count("surveys__invitations", distinct=True),
+        n_answered=Count("surveys__invitations", distinct=True,
+                         filter=Q(surveys__invitations__responded_at__isnull=False))))
+    share = interim_share() if any(c.status == Campaign.Status.OPEN for c in rows) else None
+    counted, waiting = [], []
+    for campaign in rows:
+        campaign.coverage = Coverage(answered=campaign.n_answered, invited=campaign.n_invited)
+        campaign.interim = campaign.status == Campaign.Status.OPEN
+        if not campaign.interim or (campaign.coverage.invited
+                                    and campaign.coverage.share >= share):
+            counted.append(campaign)
+        elif not counted:  # newer than every counted one
+            waiting.append(campaign)
+    return counted, waiting
+
+
+def reported_campaign():
+    """(campaign, waiting): the campaign that stands for the portfolio's satisfaction now
+    (the newest counted one, or None) and the newer open ones not counted yet."""
+    counted, waiting = counted_campaigns()
+    return (counted[0] if counted else None), waiting
+
+
+def survey_coverage(campaign_ids, customer_ids=None):
+    """{(campaign id, customer id): Coverage} of the surveys of those campaigns (and
+    customers): one grouped query."""
+    campaign_ids = list(campaign_ids)
+    if not campaign_ids:
+        return {}
+    surveys = Survey.objects.filter(campaign_id__in=campaign_ids)
+    if customer_ids is not None:
+        surveys = surveys.filter(customer_id__in=customer_ids)
+    rows = (surveys.order_by().values_list("campaign_id", "customer_id")
+            .annotate(invited=Count("invitations"),
+                      answered=Count("invitations", filter=Q(
+                          invitations__responded_at__isnull=False))))
+    return {(campaign, customer): Coverage(answered=answered, invited=invited)
+            for campaign, customer, invited, answered in rows}
+
+
 def portfolio_report(campaign):
     """The heatmap (customer × department), each customer's index and trend, movers up
     and down, dimension and portfolio figures, for `campaign` against the quarter before."""
@@ -125,6 +208,8 @@ def portfolio_report(campaign):
         before_dimensions = index.grouped(previous_answers, "dimension")
     customers = list(Customer.objects.filter(surveys__campaign=campaign)
                      .order_by("name", "pk").only("pk", "name", "code", "tier", "owner_id"))
+    coverage = survey_coverage([campaign.pk])
+    no_coverage = Coverage(answered=0, invited=0)
     departments = [d for d in Department.values
                    if any(key[1] == d for key in cells)] or list(Department.values[:4])
     rows = []
@@ -136,6 +221,7 @@ def portfolio_report(campaign):
                        "colour": index.colour(cells.get((customer.pk, d)))}
                       for d in departments],
             "index": value, "colour": index.colour(value),
+            "coverage": coverage.get((campaign.pk, customer.pk), no_coverage),
             "previous": before.get(customer.pk),
             "trend": index.trend(value, before.get(customer.pk)),
         })
@@ -145,8 +231,12 @@ def portfolio_report(campaign):
     department_totals = index.grouped(answers, "response__department")
     nps = index.grouped_nps(Response.objects.filter(survey__campaign=campaign),
                             "survey__campaign_id").get(campaign.pk)
+    campaign_coverage = Coverage(answered=sum(c.answered for c in coverage.values()),
+                                 invited=sum(c.invited for c in coverage.values()))
     return {
         "campaign": campaign, "previous": previous, "departments": departments,
+        "coverage": campaign_coverage, "interim": campaign.status == Campaign.Status.OPEN,
+        "colour": index.colour(total),
         "department_labels": [Department(d).label for d in departments],
         "department_totals": [{"index": department_totals.get(d),
                                "colour": index.colour(department_totals.get(d))}
@@ -181,6 +271,7 @@ def customer_report(customer, quarters=TREND_QUARTERS):
                                                     survey__campaign_id__in=ids),
                             "survey__campaign_id")
     departments = [d for d in Department.values if any(k[1] == d for k in by_department)]
+    coverage = survey_coverage(ids, [customer.pk])
 
     history = []
     for position, campaign in enumerate(campaigns):
@@ -190,6 +281,8 @@ def customer_report(customer, quarters=TREND_QUARTERS):
         value = totals.get(campaign.pk)
         history.append({
             "campaign": campaign, "index": value, "colour": index.colour(value),
+            "coverage": coverage.get((campaign.pk, customer.pk)),
+            "interim": campaign.status == Campaign.Status.OPEN,
             "nps": nps.get(campaign.pk),
             "trend": index.trend(value, totals.get(prior.pk)) if consecutive else None,
             "departments": [{"department": d, "index": by_department.get((campaign.pk, d)),

@@ -11,8 +11,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.selectors import KAM, WORK
 from customers.models import Customer, Department
-from customers.serializers import TenantModelSerializer
+from customers.serializers import AssignableMemberField, TenantModelSerializer
 
 from .models import (
     NPS_MAX,
@@ -190,6 +191,9 @@ class OplItemSerializer(TenantModelSerializer):
         help_text=_("open → in_progress → done → verified; blocked and cancelled need "
                     "`status_reason`; verified needs `verification` and the accountable "
                     "KAM, an executive or an admin."))
+    owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
+    accountable = AssignableMemberField(for_=KAM, allow_null=True, required=False, help_text=_(
+        "The accountable KAM; defaults to the customer's owner."))
 
     class Meta:
         model = OplItem
@@ -200,8 +204,6 @@ class OplItemSerializer(TenantModelSerializer):
                   "verified_at", "closed_on", "last_update_at", "created_at", "updated_at"]
         read_only_fields = ["opened_on", "progress", "verified_by", "verified_at", "closed_on",
                             "last_update_at", "created_at", "updated_at"]
-        extra_kwargs = {"accountable": {"help_text": _(
-            "The accountable KAM; defaults to the customer's owner.")}}
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_overdue(self, item):

@@ -8,8 +8,8 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import NamedTuple
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
 from kam.tenancy import cross_tenant
+from notifications.emails import from_address
 from teams.permissions import not_on_team_message
 
 from . import opl
@@ -294,9 +295,9 @@ def open_campaign(campaign, *, user=None, base_url=None, today=None):
             raw, hashed = new_token()
             contact = best_contact(contacts.get((survey.customer_id, department), []))
             invitation = Invitation(tenant=tenant, survey=survey, department=department,
-                                    contact=contact, language=tenant.default_language
-                                    if tenant.default_language in Language.values
-                                    else Language.EN, token_hash=hashed, expires_at=expires)
+                                    contact=contact,
+                                    language=invitation_language(contact, tenant),
+                                    token_hash=hashed, expires_at=expires)
             invitations.append(invitation)
             result.links.append((invitation, raw))
     Invitation.objects.bulk_create(invitations)
@@ -308,28 +309,47 @@ def open_campaign(campaign, *, user=None, base_url=None, today=None):
     return result
 
 
-def invitation_email(invitation, raw, base_url, *, reminder=False):
-    """(subject, body) of the e-mail with an invitation's link, in its language; a
-    `reminder` says the new link replaces the one sent before."""
+class InvitationEmail(NamedTuple):
+    subject: str
+    body: str
+    from_email: str
+
+
+def invitation_language(contact, tenant):
+    """The language a department is invited in: its contact's, else the workspace's."""
+    for language in (getattr(contact, "language", ""), tenant.default_language):
+        if language in Language.values:
+            return language
+    return Language.EN
+
+
+def invitation_email(invitation, raw, base_url, *, reminder=False) -> InvitationEmail:
+    """The e-mail with an invitation's link, in its language (the contact's), from and
+    naming the supplier, so that the customer does not take it for phishing; a `reminder`
+    says the new link replaces the one sent before."""
     contact = invitation.contact
     values = {"name": contact.name, "url": base_url.rstrip("/") + respond_path(raw),
               "date": invitation.expires_at.date().isoformat(),
-              "period": invitation.survey.campaign.period}
+              "period": invitation.survey.campaign.period, "supplier": invitation.tenant.name}
     with translation.override(invitation.language):
         if reminder:
-            subject = _("Reminder: your feedback on our work, %(period)s") % values
+            subject = _("Reminder: %(supplier)s — customer satisfaction survey "
+                        "%(period)s") % values
             body = _(
-                "Dear %(name)s,\n\nwe have not yet heard from you about this quarter. The "
-                "survey takes about five minutes and needs no login:\n\n%(url)s\n\nThis "
-                "personal link replaces the one we sent before and works until %(date)s."
-                "\n\nThank you.") % values
+                "Dear %(name)s,\n\n%(supplier)s has not yet heard from you about "
+                "%(period)s. The survey takes about five minutes and needs no login:\n\n"
+                "%(url)s\n\nThis personal link replaces the one we sent before and works "
+                "until %(date)s.\n\nThank you,\n%(supplier)s") % values
         else:
-            subject = _("Your feedback on our work, %(period)s") % values
+            subject = _("%(supplier)s — customer satisfaction survey %(period)s") % values
             body = _(
-                "Dear %(name)s,\n\nplease tell us how we did this quarter. The survey takes "
-                "about five minutes and needs no login:\n\n%(url)s\n\nThe link is personal "
-                "and works until %(date)s.\n\nThank you.") % values
-    return str(subject), str(body)
+                "Dear %(name)s,\n\nplease tell %(supplier)s how it did as your supplier in "
+                "%(period)s. The survey takes about five minutes and needs no login:\n\n"
+                "%(url)s\n\nThe link is personal and works until %(date)s.\n\nThank you,"
+                "\n%(supplier)s") % values
+    # A name, not prose: the same in every language.
+    sender = from_address(display_name=f"{invitation.tenant.name} via KAM")
+    return InvitationEmail(str(subject), str(body), sender)
 
 
 def email_invitations(links, base_url):
@@ -340,8 +360,8 @@ def email_invitations(links, base_url):
         contact = invitation.contact
         if contact is None or not contact.email:
             continue
-        subject, body = invitation_email(invitation, raw, base_url)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [contact.email])
+        subject, body, sender = invitation_email(invitation, raw, base_url)
+        send_mail(subject, body, sender, [contact.email])
         invitation.sent_at = now
         sent += 1
     if sent:
@@ -518,7 +538,7 @@ def save_response(survey, department, *, scores, recommend=None, comment="", res
 def propose_items(response, answers, questions):
     """One pending proposal per low answer; proposals of answers no longer low go away."""
     survey = response.survey
-    texts = {q.pk: q.text_en for q in questions}
+    texts = {q.pk: {"en": q.text_en, "zh-hans": q.text_zh} for q in questions}
     low = [a for a in answers if opl.is_low_score(a.score, a.scale_max)]
     # `answers` are all the response's answers (the others were deleted with their
     # proposals). Naming them, rather than joining on the response, keeps the delete on
@@ -531,12 +551,13 @@ def propose_items(response, answers, questions):
     for answer in low:
         if answer.pk in have:
             continue
-        title, description = opl.proposal_text(answer, texts[answer.question_id],
-                                               survey.customer.name, department_label,
-                                               survey.campaign.period)
-        OplProposal.objects.create(tenant=response.tenant, answer=answer,
-                                   customer=survey.customer, department=response.department,
-                                   title=title, description=description)
+        title, lines = opl.proposal_messages(answer, texts[answer.question_id],
+                                             survey.customer.name, department_label,
+                                             survey.campaign.period)
+        proposal = OplProposal(tenant=response.tenant, answer=answer,
+                               customer=survey.customer, department=response.department)
+        proposal.set_generated(title=title, description=lines)
+        proposal.save()
 
 
 def respond_by_link(invitation, **kwargs):
@@ -564,13 +585,14 @@ def _log(item, *, user, note, progress, status_from="", status_to="", at=None):
 
 
 @transaction.atomic
-def create_item(tenant, *, user=None, opened_on=None, **fields):
-    """A new OPL item; the accountable KAM defaults to the customer's owner."""
+def create_item(tenant, *, user=None, opened_on=None, generated=None, **fields):
+    """A new OPL item; the accountable KAM defaults to the customer's owner. `generated`:
+    the stored messages of a proposal's title and description (OplProposal.generated)."""
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"Unknown OPL fields: {sorted(unknown)}")
     item = OplItem(tenant=tenant, created_by=user, opened_on=opened_on or tenant.today(),
-                   last_update_at=timezone.now(), **fields)
+                   last_update_at=timezone.now(), generated=generated or {}, **fields)
     if item.accountable_id is None and item.customer_id and item.customer.owner_id:
         item.accountable_id = item.customer.owner_id
     item.full_clean()
@@ -656,7 +678,7 @@ def accept_proposal(proposal, *, user, **fields):
     fields.setdefault("department", proposal.department)
     fields.setdefault("title", proposal.title)
     fields.setdefault("description", proposal.description)
-    item = create_item(proposal.tenant, user=user, **fields)
+    item = create_item(proposal.tenant, user=user, generated=proposal.generated, **fields)
     proposal.status = OplProposal.Status.ACCEPTED
     proposal.item = item
     proposal.decided_by = user

@@ -4,6 +4,8 @@ Thin glue: forms in, services and selectors out. Every object is looked up throu
 tenant-scoped managers, so another tenant's id is 404.
 """
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -177,19 +179,16 @@ def campaign_list(request):
         "opl": selectors.opl_summary(today=request.tenant.today(), user=request.user)})
 
 
-def _current_quarter(today):
-    quarter = (today.month - 1) // 3 + 1
-    return today.year, quarter
-
-
 @survey_required
 def campaign_create(request):
     today = request.tenant.today()
-    year, quarter = _current_quarter(today)
+    year, quarter = selectors.first_free_quarter(today=today)
+    # A later quarter's survey runs in that quarter: close four weeks after it starts.
+    starts = max(today, date(year, 3 * quarter - 2, 1))
     template = SurveyTemplate.objects.filter(is_active=True).first()
     form = CampaignForm(request.POST or None, initial={
         "year": year, "quarter": quarter, "template": template,
-        "closes_on": today + timezone.timedelta(days=28),
+        "closes_on": starts + timezone.timedelta(days=28),
         "customers": list(services.default_customers(request.tenant))})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -425,7 +424,9 @@ def portfolio_report(request):
     if form.is_valid():
         campaign = form.cleaned_data.get("campaign")
     if campaign is None:
-        campaign = selectors.reportable_campaigns().first()
+        # The campaign the dashboard shows: not an open one that has barely started.
+        campaign = (selectors.reported_campaign()[0]
+                    or selectors.reportable_campaigns().first())
         form = ReportForm(initial={"campaign": campaign})
     report = selectors.portfolio_report(campaign)
     fmt = _export_format(request)

@@ -15,7 +15,7 @@ regions they lead.
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Role
 from customers.models import Customer
@@ -83,11 +83,14 @@ def editable_customer_ids(tenant, user, role=None, today=None):
     return set(editable_customers(user, role, today).values_list("pk", flat=True))
 
 
+# The error a bulk write (an import, a bulk endpoint) gives for a row of an account the
+# writer may not change; lazy, so that stored import errors keep its message id.
+NOT_ON_TEAM = gettext_lazy("You are not on the account team of %(code)s; only its team and "
+                           "administrators change it.")
+
+
 def not_on_team_message(code):
-    """The error a bulk write (an import, a bulk endpoint) gives for a row of an account
-    the writer may not change."""
-    return _("You are not on the account team of %(code)s; only its team and "
-             "administrators change it.") % {"code": code}
+    return str(NOT_ON_TEAM) % {"code": code}
 
 
 def can_edit_team(request_or_user, role, team, today=None):

@@ -82,30 +82,31 @@ def test_expiry_must_be_in_the_future(admin_membership, tenant):
 # --- the command -----------------------------------------------------------------------
 
 
-def test_command_prints_a_working_token_once(tenant):
-    member = MembershipFactory(tenant=tenant, role="manager", user__email="erp@example.com")
+def test_command_prints_a_working_read_only_token_once(tenant):
+    member = MembershipFactory(tenant=tenant, role="admin", user__email="erp@example.com")
 
     out, err = create_token_command("--tenant", "alpha", "--email", "ERP@example.com",
                                     "--name", "SAP bridge")
 
     raw = out.strip()
     assert out.count(raw) == 1 and raw not in err
-    assert "erp@example.com" in err and "manager" in err
+    assert "erp@example.com" in err and "viewer" in err
     response = call(f"Bearer {raw}")
     assert response.status_code == 200
-    assert response.json()["role"] == "manager"
+    # An administrator's token reads only unless more is asked for.
+    assert response.json()["role"] == "viewer"
     with tenant_context(tenant):
         token = ApiToken.objects.get()
-    assert (token.name, token.user, token.role) == ("SAP bridge", member.user, "manager")
+    assert (token.name, token.user, token.role) == ("SAP bridge", member.user, "viewer")
 
 
-def test_command_gives_the_token_a_lower_role(tenant):
-    MembershipFactory(tenant=tenant, role="admin", user__email="ops@example.com")
+def test_command_gives_the_token_the_role_asked_for_up_to_the_members(tenant):
+    MembershipFactory(tenant=tenant, role="manager", user__email="ops@example.com")
 
     out, _ = create_token_command("--tenant", "alpha", "--email", "ops@example.com",
-                                  "--role", "viewer")
+                                  "--role", "manager")
 
-    assert call(f"Bearer {out.strip()}").json()["role"] == "viewer"
+    assert call(f"Bearer {out.strip()}").json()["role"] == "manager"
 
 
 @pytest.mark.parametrize("args, message", [

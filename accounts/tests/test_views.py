@@ -1,5 +1,7 @@
 """The browser side of accounts: log-in, throttling, workspace switch, member admin."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -122,6 +124,54 @@ def test_workspace_settings_validate_currency(admin_client, tenant):
     assert tenant.currency != "eu1"
 
 
+def timezone_select(response):
+    return re.search(r'<select name="timezone".*?</select>', response.content.decode(), re.S)[0]
+
+
+def test_time_zones_offer_common_cities_first_then_regions_without_aliases(admin_client,
+                                                                            tenant):
+    select = timezone_select(admin_client.get(reverse("tenant_settings")))
+
+    groups = re.findall(r'<optgroup label="([^"]+)"', select)
+    assert groups[0] == "Common time zones"
+    assert {"Africa", "America", "Asia", "Europe"} <= set(groups[1:])
+    common = select.split("<optgroup")[1]
+    for label in ("Shanghai (UTC+08:00)", "Tokyo (UTC+09:00)", "Chennai, Kolkata (UTC+05:30)",
+                  "São Paulo (UTC-03:00)", "Seoul (UTC+09:00)"):
+        assert f">{label}</option>" in common
+    assert '<option value="Asia/Shanghai" selected>' in common
+    # The rest by region with their city names; no legacy aliases.
+    assert '<option value="Asia/Ho_Chi_Minh">Ho Chi Minh (UTC+07:00)</option>' in select
+    assert ">Buenos Aires (Argentina) (UTC-03:00)</option>" in select
+    for alias in ("Factory", "GB-Eire", "Etc/UTC", "US/Eastern", "PRC", "Asia/Calcutta"):
+        assert f'value="{alias}"' not in select
+    assert select.count("<option") < 450
+
+
+def test_a_workspace_on_an_alias_still_sees_it_selected(admin_client, tenant):
+    tenant.timezone = "Asia/Calcutta"
+    tenant.save(update_fields=["timezone"])
+
+    select = timezone_select(admin_client.get(reverse("tenant_settings")))
+
+    assert '<option value="Asia/Calcutta" selected>' in select
+    admin_client.post(reverse("tenant_settings"), {
+        "name": tenant.name, "timezone": "Asia/Kolkata", "default_language": "en",
+        "currency": "CNY"})
+    tenant.refresh_from_db()
+    assert tenant.timezone == "Asia/Kolkata"
+
+
+def test_workspace_settings_refuse_a_time_zone_not_offered(admin_client, tenant):
+    response = admin_client.post(reverse("tenant_settings"), {
+        "name": tenant.name, "timezone": "Factory", "default_language": "en",
+        "currency": "CNY"})
+
+    assert response.status_code == 200 and "timezone" in response.context["form"].errors
+    tenant.refresh_from_db()
+    assert tenant.timezone == "Asia/Shanghai"
+
+
 def test_token_is_shown_once_and_stored_hashed(admin_client, tenant):
     response = admin_client.post(reverse("token_list"), {"name": "ERP", "role": "viewer"})
     raw = response.context["raw_token"]
@@ -131,6 +181,41 @@ def test_token_is_shown_once_and_stored_hashed(admin_client, tenant):
     assert raw not in token.key_hash
     # Shown once: the list no longer contains it.
     assert raw not in admin_client.get(reverse("token_list")).content.decode()
+
+
+def role_options(response):
+    """[(value, selected)] of the new-token form's role select, as rendered."""
+    select = re.search(r'<select name="role".*?</select>', response.content.decode(), re.S)[0]
+    return [(value, bool(selected)) for value, selected
+            in re.findall(r'<option value="(\w*)"( selected)?', select)]
+
+
+@pytest.mark.parametrize("role, offered", [
+    ("admin", ["viewer", "member", "manager", "executive", "admin"]),
+    ("manager", ["viewer", "member", "manager"]),
+    ("viewer", ["viewer"]),
+])
+def test_new_token_form_defaults_to_viewer_and_offers_no_role_above_the_creators(
+        client, tenant, role, offered):
+    membership = MembershipFactory(tenant=tenant, role=role)
+    client.force_login(membership.user)
+
+    options = role_options(client.get(reverse("token_list")))
+
+    assert [value for value, _selected in options] == offered
+    assert [value for value, selected in options if selected] == ["viewer"]
+
+
+def test_new_token_form_refuses_a_role_above_the_creators(client, tenant):
+    membership = MembershipFactory(tenant=tenant, role="manager")
+    client.force_login(membership.user)
+
+    response = client.post(reverse("token_list"), {"name": "ERP", "role": "admin"})
+
+    assert response.context["raw_token"] is None
+    assert "role" in response.context["form"].errors
+    with tenant_context(tenant):
+        assert not ApiToken.objects.exists()
 
 
 def test_revoke_token(admin_client, tenant, admin_membership):

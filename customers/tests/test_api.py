@@ -290,13 +290,73 @@ def test_bulk_upload_updates_and_creates_all_or_nothing(tenant, api):
     ])
 
     assert response.status_code == 200, response.content
-    assert response.json() == {"created": 1, "updated": 1}
+    assert response.json() == {"created": 1, "updated": 1, "rescoring": {
+        "advised": True, "customers_changed": 2,
+        "url": "http://testserver/api/v1/scoring-runs/"}}
     with tenant_context(tenant):
         existing.refresh_from_db()
         assert (existing.revenue, existing.gross_margin) == (Decimal("250.50"), Decimal("10"))
         new = PeriodFigure.objects.get(customer__code="UP2")
         assert (new.period, new.revenue, new.payment_days, new.market_influence) == (
             "2026Q1", Decimal("300"), 45, 4)
+
+
+def test_bulk_upload_of_figures_already_stored_advises_no_re_scoring(tenant, api):
+    customer = CustomerFactory(tenant=tenant, code="UP1")
+    PeriodFigureFactory(tenant=tenant, customer=customer, period="2026Q1", revenue=100)
+
+    response = post(api("admin"), f"{API}/customer-figures/bulk/",
+                    [{"customer_code": "UP1", "period": "2026Q1", "revenue": "100.00"}])
+
+    assert response.status_code == 200, response.content
+    assert response.json()["rescoring"]["advised"] is False
+    assert response.json()["rescoring"]["customers_changed"] == 0
+
+
+def test_bulk_upload_reads_quarters_as_people_write_them(tenant, api):
+    CustomerFactory(tenant=tenant, code="P1")
+
+    response = post(api("admin"), f"{API}/customer-figures/bulk/", [
+        {"customer_code": "P1", "period": period, "revenue": n}
+        for n, period in enumerate(["2026-Q1", "2026 Q2", "Q3 2026", "q4-2026"])])
+    assert response.status_code == 200, response.content
+    with tenant_context(tenant):
+        assert sorted(PeriodFigure.objects.values_list("period", flat=True)) == [
+            "2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+
+    response = post(api("admin"), f"{API}/customer-figures/bulk/",
+                    [{"customer_code": "P1", "period": "26-Q1", "revenue": 1}])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{
+        "row": 1, "field": "period",
+        "message": "Enter a quarter like 2026Q3 (year, the letter Q, quarter 1–4)."}]
+
+
+def test_bulk_errors_are_in_the_words_of_the_import(tenant, api):
+    CustomerFactory(tenant=tenant, code="OK1")
+
+    response = post(api("admin"), f"{API}/customer-figures/bulk/", [
+        {"customer_code": "OK1", "period": "2026Q1", "revenue": "100"},
+        {"customer_code": "OK1", "period": "2026Q2", "revenue": "100", "supply_share": 150},
+        {"customer_code": "OK1", "period": "2026Q3", "revenue": "lots"},
+        {"customer_code": "OK1", "period": "2026Q4", "revenue": 1, "payment_days": 12.5},
+        {"customer_code": "OK1", "period": "2025Q4", "revenue": 1, "market_influence": 0},
+        {"period": "2026Q1", "revenue": 1},
+        "not a row",
+        {"customer_code": "OK1", "period": "2026 Q1", "revenue": 2},
+    ])
+
+    assert response.status_code == 400
+    assert [(e["row"], e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (2, "supply_share", "supply_share must be at most 100."),
+        (3, "revenue", "revenue must be a number, not “lots”."),
+        (4, "payment_days", "payment_days must be a whole number, not “12.5”."),
+        (5, "market_influence", "market_influence must be at least 1."),
+        (6, "customer_code", "customer_code is missing."),
+        (7, "non_field_errors",
+         "Each row must be a JSON object with customer_code, period and the figures."),
+        (8, "period", "OK1 2026Q1 appears twice in this upload (also line 1)."),
+    ]
 
 
 def test_bulk_upload_new_row_needs_revenue(tenant, api):

@@ -1,6 +1,8 @@
 """Import of customers and period figures from CSV and XLSX: upload, dry run, commit."""
 
 import io
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -10,6 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from customers import importing
 from customers.models import Customer, ImportJob, PeriodFigure
+from kam import messages
 from kam.tenancy import tenant_context
 from teams.tests.factories import TeamMemberFactory
 from tests.factories import (
@@ -20,19 +23,6 @@ from tests.factories import (
 )
 
 FIGURES_HEADER = "customer_code,period,revenue,supply_share,gross_margin,payment_days"
-
-
-@pytest.fixture
-def run_tasks(eager, django_capture_on_commit_callbacks):
-    """Run the tasks queued on commit in-process, also when REDIS_URL names a broker (CI):
-    `with run_tasks(): client.post(...)`."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def customers(tenant):
-    return [CustomerFactory(tenant=tenant, code=f"OEM-{n}", name=f"Carmaker {n}")
-            for n in range(1, 5)]
 
 
 def csv_file(text, name="figures.csv", bom=False):
@@ -71,6 +61,11 @@ def upload(client, run_tasks, kind, file):
 def job_of(tenant, pk):
     with tenant_context(tenant):
         return ImportJob.objects.get(pk=pk)
+
+
+def shown_errors(job):
+    """A job's errors as the page shows them, in the active language."""
+    return importing.rendered_errors(job.errors)
 
 
 def figure_count(tenant):
@@ -145,8 +140,8 @@ def test_a_bad_row_is_named_by_line_and_column_and_nothing_is_written(
     pk, page = upload(admin_client, run_tasks, "figures", csv_file("\n".join(lines)))
     job = job_of(tenant, pk)
     assert job.status == ImportJob.Status.INVALID
-    assert job.errors == [{"row": 5, "column": "supply_share",
-                           "message": "Ensure this value is less than or equal to 100."}]
+    assert shown_errors(job) == [{"row": 5, "column": "supply_share",
+                                  "message": "supply_share must be at most 100."}]
     html = page.content.decode()
     assert '<td>5</td><td><code>supply_share</code></td>' in html
     assert "Commit import" not in html
@@ -166,7 +161,7 @@ def test_a_good_file_is_previewed_then_committed_with_progress_to_100(
              "OEM-2,2026q3,\"2,000,000.50\",40,20,45"]
     pk, page = upload(admin_client, run_tasks, "figures", csv_file("\n".join(lines)))
     html = page.content.decode()
-    assert "3 rows ready: 2 new, 1 updates." in html
+    assert "3 rows ready: 2 new, 1 changed, 0 unchanged." in html
     assert "Commit import" in html
     assert figure_count(tenant) == 1  # the dry run wrote nothing
 
@@ -230,8 +225,8 @@ def test_data_changed_since_the_dry_run_fails_the_commit_and_writes_nothing(
     page = commit(admin_client, run_tasks, pk)
     job = job_of(tenant, pk)
     assert job.status == ImportJob.Status.FAILED
-    assert job.errors == [{"row": 3, "column": "customer_code",
-                           "message": "No customer with code “OEM-2” in this workspace."}]
+    assert shown_errors(job) == [{"row": 3, "column": "customer_code",
+                                  "message": "No customer with code “OEM-2” in this workspace."}]
     assert "Nothing was imported." in page.content.decode()
     assert figure_count(tenant) == 0
 
@@ -243,8 +238,8 @@ def test_another_tenants_customer_code_is_not_found_and_nothing_is_written(
     pk, page = upload(admin_client, run_tasks, "figures", csv_file("\n".join(lines)))
     job = job_of(tenant, pk)
     assert job.status == ImportJob.Status.INVALID
-    assert job.errors == [{"row": 3, "column": "customer_code",
-                           "message": "No customer with code “BETA-1” in this workspace."}]
+    assert shown_errors(job) == [{"row": 3, "column": "customer_code",
+                                  "message": "No customer with code “BETA-1” in this workspace."}]
     assert figure_count(tenant) == 0
     assert figure_count(other_tenant) == 0
 
@@ -299,7 +294,7 @@ def test_unknown_and_missing_columns_are_one_error_naming_them(admin_client, ten
     job = job_of(tenant, pk)
     assert job.status == ImportJob.Status.INVALID
     assert len(job.errors) == 1
-    message = job.errors[0]["message"]
+    message = shown_errors(job)[0]["message"]
     assert "Unknown columns: turnover." in message
     assert "Missing required columns: revenue." in message
     assert job.errors[0]["row"] == 1
@@ -365,7 +360,7 @@ def test_customers_import_creates_updates_and_links_groups(admin_client, tenant,
             "GRP,Group Holding,,east,OEM — passenger cars,mature,,yes\n"
             "JV-1,Joint Venture,OEM-1,,joint_venture,,,no\n")
     pk, page = upload(admin_client, run_tasks, "customers", csv_file(text, "customers.csv"))
-    assert "3 rows ready: 2 new, 1 updates." in page.content.decode()
+    assert "3 rows ready: 2 new, 1 changed, 0 unchanged." in page.content.decode()
     commit(admin_client, run_tasks, pk)
     assert job_of(tenant, pk).status == ImportJob.Status.DONE
     with tenant_context(tenant):
@@ -416,7 +411,7 @@ def test_group_links_that_make_a_loop_are_refused(tenant):
         result = importing.upsert_customers(tenant, rows, first_row_number=2)
         assert not Customer.objects.filter(code="B").exists()
     assert [(e.row, e.field) for e in result.errors] == [(2, "parent_code"), (3, "parent_code")]
-    assert "A → B → A" in result.errors[0].message
+    assert "A → B → A" in messages.render(result.errors[0].message)
 
 
 def test_upsert_customers_in_chunks_links_parents_created_later_in_the_file(tenant,
@@ -471,7 +466,7 @@ def test_a_manager_imports_figures_of_the_accounts_on_their_teams(client, tenant
     _pk, refused = upload(client, run_tasks, "figures",
                           csv_file(f"{FIGURES_HEADER}\nOEM-2,2026Q3,10,1,1,1", name="other.csv"))
 
-    assert "1 row ready: 1 new, 0 updates." in page.content.decode()
+    assert "1 row ready: 1 new, 0 changed, 0 unchanged." in page.content.decode()
     assert "not on the account team of OEM-2" in refused.content.decode()
     listing = client.get(reverse("import_home")).content.decode()
     assert "figures.csv" in listing
@@ -505,3 +500,146 @@ def test_bench_import_command_imports_both_files_and_leaves_nothing_behind(db):
     assert "figures   12 rows: check" in text
     with tenant_context(Tenant.objects.get(slug="bench-import")):
         assert not Customer.objects.exists()
+
+
+# --- duplicate rows name the line of the first one --------------------------------------
+
+def _sheet(kind):
+    """(header, first row, blank, other row, the first row again with another case)."""
+    if kind == "customers":
+        return [["code", "name"], ["OEM-9", "Ninth"], [None, None], ["OEM-8", "Eighth"],
+                [" oem-9 ", "Ninth again"]]
+    return [["customer_code", "period", "revenue"], ["OEM-1", "2026Q3", 1], [None] * 3,
+            ["OEM-2", "2026Q3", 2], ["OEM-1", "2026 Q3", 3]]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", ["customers", "figures"])
+def test_a_duplicate_row_names_the_spreadsheet_line_of_the_first(
+        admin_client, tenant, customers, run_tasks, kind, file_format):
+    rows = _sheet(kind)
+    if file_format == "csv":
+        text = "\n".join(",".join("" if c is None else str(c) for c in row) for row in rows)
+        file = csv_file(text, f"{kind}.csv")
+    else:
+        file = xlsx_file(rows, f"{kind}.xlsx")
+    pk, page = upload(admin_client, run_tasks, kind, file)
+    errors = shown_errors(job_of(tenant, pk))
+    assert [(e["row"], e["column"]) for e in errors] == [
+        (5, "code" if kind == "customers" else "period")]
+    assert "(also line 2)" in errors[0]["message"]
+    assert "(also line 2)" in page.content.decode()
+
+
+# --- periods as people write them ----------------------------------------------------------
+
+def test_quarters_written_in_common_ways_are_stored_as_2026Q2(admin_client, tenant,
+                                                              customers, run_tasks):
+    lines = ["customer_code,period,revenue", "OEM-1,2026-Q2,1", "OEM-2,2026 Q2,2",
+             "OEM-3,Q1 2026,3", "OEM-4,q1-2026,4", "OEM-1,2026q3,5"]
+    pk, _page = upload(admin_client, run_tasks, "figures", csv_file("\n".join(lines)))
+    assert job_of(tenant, pk).status == ImportJob.Status.VALIDATED
+    commit(admin_client, run_tasks, pk)
+    with tenant_context(tenant):
+        stored = sorted(PeriodFigure.objects.values_list("customer__code", "period"))
+    assert stored == [("OEM-1", "2026Q2"), ("OEM-1", "2026Q3"), ("OEM-2", "2026Q2"),
+                      ("OEM-3", "2026Q1"), ("OEM-4", "2026Q1")]
+
+
+@pytest.mark.parametrize("period", ["2026Q5", "26Q2", "2026/Q2", "Q2", "2026 Q2 Q3"])
+def test_other_ways_of_writing_a_quarter_are_refused_with_the_clear_message(
+        admin_client, tenant, customers, run_tasks, period):
+    pk, _page = upload(admin_client, run_tasks, "figures",
+                       csv_file(f"customer_code,period,revenue\nOEM-1,{period},1"))
+    assert shown_errors(job_of(tenant, pk)) == [{
+        "row": 2, "column": "period",
+        "message": "Enter a quarter like 2026Q3 (year, the letter Q, quarter 1–4)."}]
+
+
+# --- formula cells without a saved value -------------------------------------------------
+
+def _with_cached_values(content, cells):
+    """The workbook with cached values written into some formula cells: `cells` maps a
+    coordinate to the <c> element Excel would save for it."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for coordinate, element in cells.items():
+                    text = re.sub(rf'<c r="{coordinate}"[^>]*>.*?</c>', element, text)
+                data = text.encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def test_a_formula_without_a_saved_value_is_named_at_its_cell(admin_client, tenant, customers,
+                                                                run_tasks):
+    # openpyxl writes formulas without calculating them, like the programs that cause this.
+    rows = [["customer_code", "period", "revenue", "supply_share"],
+            ["OEM-1", "2026Q3", "=1000*2", 30],
+            ["OEM-2", "2026Q3", 500, "=10+5"],
+            ["OEM-3", "2026Q3", "=200*3", 20],
+            ["OEM-4", "2026Q3", 400, '=IF(1=1,"",1)']]
+    content = xlsx_file(rows).read()
+    content = _with_cached_values(content, {
+        "C4": '<c r="C4"><f>200*3</f><v>600</v></c>',  # saved by Excel: a value
+        "D5": '<c r="D5" t="str"><f>IF(1=1,"",1)</f><v></v></c>',  # an empty text result
+    })
+    pk, page = upload(admin_client, run_tasks, "figures",
+                      SimpleUploadedFile("figures.xlsx", content))
+    errors = shown_errors(job_of(tenant, pk))
+    assert [(e["row"], e["column"]) for e in errors] == [(2, "revenue"), (3, "supply_share")]
+    assert all("formula with no saved value" in e["message"] for e in errors)
+    assert "open the file in Excel" in page.content.decode()
+
+
+def test_formulas_with_saved_values_import_as_their_values(tenant, customers):
+    rows = [["customer_code", "period", "revenue"], ["OEM-1", "2026Q3", "=1000*2"]]
+    content = _with_cached_values(xlsx_file(rows).read(), {
+        "C2": '<c r="C2"><f>1000*2</f><v>2000</v></c>'})
+    parsed = importing.parse("figures", content, "xlsx")
+    assert parsed.errors == []
+    assert parsed.rows[0]["revenue"] == 2000
+
+
+# --- the product's words, not the framework's ----------------------------------------------
+
+FRAMEWORK_WORDS = ("Ensure ", "Select a valid choice", "Enter a valid", "This field",
+                   "value must be", "is not a valid choice")
+
+
+def test_figure_errors_name_the_column_and_its_rule(admin_client, tenant, customers,
+                                                   run_tasks):
+    lines = ["customer_code,period,revenue,payment_days,gross_margin,market_influence,volume",
+             "OEM-1,2026Q3,lots,60,18,3,10",
+             "OEM-2,2026Q3,1000,12.5,18,3,10",
+             "OEM-3,2026Q3,1000,60,1.23456,9,-1",
+             "OEM-4,2026Q3,,60,18,3,10"]
+    pk, _page = upload(admin_client, run_tasks, "figures", csv_file("\n".join(lines)))
+    errors = shown_errors(job_of(tenant, pk))
+    assert [(e["row"], e["message"]) for e in errors] == [
+        (2, "revenue must be a number, not “lots”."),
+        (3, "payment_days must be a whole number, not “12.5”."),
+        (4, "volume must be at least 0."),
+        (4, "gross_margin takes at most 3 digits before the decimal point and 2 after it."),
+        (4, "market_influence must be at most 5."),
+        (5, "revenue must not be empty."),
+    ]
+
+
+def test_customer_errors_name_the_column_and_its_rule(admin_client, tenant, run_tasks):
+    text = ("code,name,city\n"
+            "A-1,,Wuhan\n"
+            f"{'X' * 31},Long code,Wuhan\n"
+            f"A-3,Long city,{'y' * 61}\n")
+    pk, _page = upload(admin_client, run_tasks, "customers", csv_file(text, "c.csv"))
+    errors = shown_errors(job_of(tenant, pk))
+    assert [(e["row"], e["column"], e["message"]) for e in errors] == [
+        (2, "name", "name must not be empty."),
+        (3, "code", "code must be at most 30 characters long."),
+        (4, "city", "city must be at most 60 characters long."),
+    ]
+    assert not any(word in e["message"] for e in errors for word in FRAMEWORK_WORDS)

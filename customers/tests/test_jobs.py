@@ -85,7 +85,7 @@ def test_visit_cadence_reminds_the_kam_monthly_while_overdue(tenant, people, mai
 
     texts = sorted(n.text for n in notes)
     assert texts == [
-        "Business review with Served Motors is overdue: the last was on 2026-02-03, and "
+        "Business review with Served Motors is overdue: the last was on 3 Feb 2026, and "
         "tier A asks for one every 90 days.",
         "No business review with Small Cars on record: tier C asks for one every 365 days.",
         "No technical exchange with Served Motors on record: tier A asks for one every 60 "

@@ -122,7 +122,7 @@ def test_window_is_the_last_quarters_ending_at_the_latest_with_figures(in_tenant
     policy = revenue_only(in_tenant, lookback_quarters=2)
     old = figures(in_tenant, "OLD", periods=("2025Q4",), revenue=9_000_000)
     figures(in_tenant, "NEW", periods=("2026Q2", "2026Q3"), revenue=100)
-    window, rows = scoring.window_figures(policy)
+    window, rows = scoring.window_figures(policy, today=in_tenant.today())
     assert window == ["2026Q2", "2026Q3"]
     assert [r["customer_id"] for r in rows] != [old.pk]
     run = scoring.run_scoring(in_tenant)

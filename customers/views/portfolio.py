@@ -40,6 +40,7 @@ def scoring_policy(request):
         "weights": selectors.weight_rows(policy.weights),
         "versions": selectors.policy_versions() if saved else [],
         "latest_run": selectors.latest_run(),
+        "window": scoring.window_status(policy, today=request.tenant.today()).as_dict(),
     })
 
 
@@ -70,8 +71,14 @@ def scoring_policy_edit(request):
 @require_POST
 @scoring_required
 def scoring_run_start(request):
+    as_of = request.POST.get("as_of", "").strip().upper()
+    errors = scoring.as_of_errors(as_of, today=request.tenant.today()) if as_of else []
+    if errors:
+        for error in errors:
+            messages.error(request, error)
+        return redirect("scoring_runs")
     run = scoring.run_scoring(request.tenant, trigger=ScoringRun.Trigger.MANUAL,
-                              user=request.user)
+                              user=request.user, as_of=as_of)
     if run.customers_scored:
         messages.success(request, _(
             "Scoring run finished: %(scored)s customers scored, %(changes)s tier changes."

@@ -68,16 +68,54 @@ def test_bands(value, band):
     assert low <= value <= high
 
 
-def test_a_new_customer_has_only_the_parts_that_always_apply(tenant, in_tenant):
-    customer = CustomerFactory(tenant=tenant)
+def test_a_new_customer_has_no_data_not_a_low_health(tenant, in_tenant):
+    """A freshly imported account with no contacts, items or visits yet is "no data", not
+    at risk: no part is scored 0 for want of data."""
+    customer = CustomerFactory(tenant=tenant, tier="C")
+    ServiceStandardFactory(tenant=tenant, tier="C", kind="business_review", max_days=365)
 
     h = health.explain(customer, tenant=tenant)
 
+    assert scores(h) == dict.fromkeys(health.PART_KEYS)
+    assert h.value is None and h.band == health.NO_DATA and str(h.band_label) == "No data"
+    assert [p.applies for p in h.parts] == [False] * len(health.PART_KEYS)
+
+
+def test_parts_apply_once_they_have_data(tenant, in_tenant):
+    customer = CustomerFactory(tenant=tenant, tier="C")
+    ServiceStandardFactory(tenant=tenant, tier="C", kind="business_review", max_days=365)
+    ContactFactory(tenant=tenant, customer=customer, department="engineering",
+                   decision_role="user", attitude=0)
+    OplItemFactory(tenant=tenant, customer=customer, status="done")
+    InteractionFactory(tenant=tenant, customer=customer, kind="call",
+                       occurred_on=tenant.today())
+
+    h = health.explain(customer, tenant=tenant)
+
+    # One contact: 1 of 5 checks (20); an OPL item, done: 100; a call logged but no
+    # business review within 365 days: 0 of 1 standard met.
     assert scores(h) == {"satisfaction": None, "opl": 100.0, "programmes": None,
-                         "relationships": 0.0, "cadence": None, "scorecard": None}
-    assert h.value == 50  # (15·100 + 15·0) / 30
+                         "relationships": 20.0, "cadence": 0.0, "scorecard": None}
+    assert h.value == 40  # (15·100 + 15·20 + 15·0) / 45
     assert h.part("relationships").facts["missing"] == [
-        "decision_maker", "purchasing", "engineering", "logistics", "quality"]
+        "decision_maker", "purchasing", "logistics", "quality"]
+
+
+def test_importing_new_accounts_does_not_raise_the_accounts_at_risk(tenant, in_tenant):
+    from dashboards import selectors
+
+    at_risk = CustomerFactory(tenant=tenant)
+    OplItemFactory(tenant=tenant, customer=at_risk,
+                   due_date=tenant.today() - timedelta(days=30),
+                   last_update_at=timezone.now() - timedelta(days=40))
+    ContactFactory(tenant=tenant, customer=at_risk, department="engineering",
+                   decision_role="user", attitude=0)
+    CustomerFactory.create_batch(5, tenant=tenant)  # imported: nothing but a name
+
+    bands = {b["band"]: b["customers"]
+             for b in selectors.health_panel(selectors.scope_for(tenant))["bands"]}
+
+    assert bands == {"good": 0, "watch": 0, "at_risk": 1, "no_data": 5}
 
 
 def test_every_part_from_the_data(tenant, in_tenant):
@@ -136,13 +174,20 @@ def test_every_part_from_the_data(tenant, in_tenant):
 def test_compute_is_set_based(tenant, in_tenant, django_assert_num_queries):
     from customers.models import Customer
 
+    campaign = SurveyFactory(tenant=tenant, campaign__year=2024, campaign__quarter=2,
+                             campaign__status="closed").campaign
     for _ in range(6):
         customer = CustomerFactory(tenant=tenant)
         OplItemFactory(tenant=tenant, customer=customer)
         ContactFactory(tenant=tenant, customer=customer)
-    with django_assert_num_queries(8):
+        survey = SurveyFactory(tenant=tenant, customer=customer, campaign=campaign)
+        AnswerFactory(tenant=tenant, response=ResponseFactory(tenant=tenant, survey=survey))
+    # Customers, RAG settings, OPL, milestones, contacts, interactions, standards, and
+    # for satisfaction the campaigns, the answers and the surveys' coverage.
+    with django_assert_num_queries(10):
         found = health.compute(Customer.objects.all(), tenant=tenant)
-    assert len(found) == 6
+    assert len(found) == 7
+    assert sum(h.score("satisfaction") is not None for h in found.values()) == 6
 
 
 @pytest.fixture
@@ -156,18 +201,20 @@ def test_the_account_page_explains_the_health(client, tenant, in_tenant, admin):
     customer = CustomerFactory(tenant=tenant)
     OplItemFactory(tenant=tenant, customer=customer,
                    due_date=tenant.today() - timedelta(days=2))
+    ContactFactory(tenant=tenant, customer=customer, department="logistics",
+                   decision_role="user", attitude=0)
 
     page = text(client.get(reverse("customer_detail", args=[customer.pk])))
 
     assert 'id="panel-health"' in page
     assert "Account health" in page
-    # OPL 80 (one overdue) and relationships 0: (15·80 + 15·0) / 30 = 40, at risk.
-    assert re.search(r'id="health-value">.*?>40</span>', page)
-    assert "At risk" in page
+    # OPL 80 (one overdue) and relationships 20 (1 of 5 checks): (15·80 + 15·20) / 30 = 50.
+    assert re.search(r'id="health-value">.*?>50</span>', page)
+    assert "Watch" in page
     assert "1 open, 1 overdue, 0 stale" in page
-    assert "0 of 5 coverage checks met" in page
+    assert "1 of 5 coverage checks met" in page
     assert "Not surveyed yet" in page
-    assert "n/a" in page
+    assert "no data" in page
     # Each part links to its panel on the page.
     for panel in ("#panel-satisfaction", "#panel-programmes", "#panel-relationships",
                   "#panel-cadence", "#panel-figures"):
@@ -199,9 +246,9 @@ def test_the_customer_list_runs_a_fixed_number_of_queries(client, tenant, in_ten
         for _ in range(size):
             customer = CustomerFactory(tenant=tenant)
             OplItemFactory(tenant=tenant, customer=customer)
-        with django_assert_max_num_queries(22):
+        with django_assert_max_num_queries(24):
             client.get(reverse("customer_list"), {"health": "good"})
-        with django_assert_max_num_queries(22):
+        with django_assert_max_num_queries(24):
             client.get(reverse("customer_list"))
 
 

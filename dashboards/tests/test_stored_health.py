@@ -17,6 +17,7 @@ from projects import services as programme_services
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
+    InteractionFactory,
     MilestoneFactory,
     OplItemFactory,
     ServiceStandardFactory,
@@ -48,6 +49,7 @@ def test_the_nightly_job_stores_every_customer_and_is_safe_to_repeat(tenant, in_
     customers = [CustomerFactory(tenant=tenant) for _ in range(3)]
     OplItemFactory(tenant=tenant, customer=customers[0],
                    due_date=tenant.today() - timedelta(days=2))
+    OplItemFactory(tenant=tenant, customer=customers[1])
     day = tenant.today()
 
     for _ in range(2):
@@ -68,6 +70,8 @@ def test_a_write_to_a_part_shows_on_the_next_read(tenant, in_tenant, write, admi
     milestone = MilestoneFactory(tenant=tenant, programme__customer=customer,
                                  planned_date=today + timedelta(days=60))
     ServiceStandardFactory(tenant=tenant, tier="A", kind="executive_visit", max_days=90)
+    # An interaction logged, so that the cadence part has data once a standard applies.
+    InteractionFactory(tenant=tenant, customer=customer, kind="call", occurred_on=today)
     before = value_of(customer, tenant)
     assert not stored(customer).stale
 
@@ -125,6 +129,7 @@ def test_the_health_filter_reads_the_stored_values(client, tenant, in_tenant,
     sound = CustomerFactory(tenant=tenant, name="Sound Motors")
     ContactFactory(tenant=tenant, customer=sound, department="purchasing",
                    decision_role="decision_maker", attitude=2)
+    OplItemFactory(tenant=tenant, customer=sound, status="verified")
     failing = CustomerFactory(tenant=tenant, name="Failing Motors")
     for _ in range(5):
         OplItemFactory(tenant=tenant, customer=failing, due_date=today - timedelta(days=3))

@@ -128,17 +128,64 @@ def test_an_upload_succeeds_with_the_broker_down_and_is_checked_once_it_is_back(
     assert job.status == "validated"
 
 
-def test_run_now_queues_the_job_through_the_outbox(tenant, admin_client, celery_mode,
-                                                   django_capture_on_commit_callbacks):
+def test_run_now_on_the_embedded_default_runs_the_job_and_says_how_it_went(
+        tenant, admin_client, celery_mode):
     celery_mode(eager=True)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("job_run_now"), {"name": "opl-reminders"})
-    assert response.status_code == 302
-    message = OutboxMessage.objects.get()
-    assert message.kwargs["trigger"] == "manual" and message.sent_at is not None
+    response = admin_client.post(reverse("job_run_now"), {"name": "opl-reminders"},
+                                 follow=True)
     with tenant_context(tenant):
         run = JobRun.objects.get()
     assert (run.job, run.trigger, run.status) == ("opl-reminders", "manual", "ok")
+    assert "ran: OK" in response.content.decode()
+    assert reverse("job_run", args=[run.pk]) in response.content.decode()
+
+
+def test_run_now_on_the_embedded_default_shows_a_failed_run(tenant, admin_client, celery_mode,
+                                                            monkeypatch):
+    celery_mode(eager=True)
+
+    def broken(tenant, day, log):
+        raise RuntimeError("the mail server said no")
+
+    monkeypatch.setattr("satisfaction.jobs.opl_reminders", broken)
+    response = admin_client.post(reverse("job_run_now"), {"name": "opl-reminders"},
+                                 follow=True)
+    assert response.status_code == 200
+    with tenant_context(tenant):
+        run = JobRun.objects.get()
+    assert run.status == "failed" and "the mail server said no" in run.error
+    assert "ran: Failed" in response.content.decode()
+
+
+def test_run_now_with_a_broker_queues_the_job_through_the_outbox(
+        tenant, admin_client, broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("job_run_now"), {"name": "opl-reminders"},
+                                     follow=True)
+    message = OutboxMessage.objects.get()
+    assert message.kwargs["trigger"] == "manual" and message.sent_at is not None
+    assert [name for name, _kwargs, _id in broker.sent] == ["jobs.tasks.run_job"]
+    assert "is queued" in response.content.decode()
+    with tenant_context(tenant):
+        assert not JobRun.objects.exists()  # the worker runs it
+
+
+def test_in_process_a_task_sent_by_name_runs_even_before_its_module_is_imported(
+        tenant, celery_mode, monkeypatch, django_capture_on_commit_callbacks):
+    """A web process imports task modules lazily; a task the app does not know yet must
+    still run in-process on the embedded default, not go to a queue nobody reads."""
+    from kam.celery import app
+
+    celery_mode(eager=True)
+    task = app.tasks["jobs.tasks.run_job"]
+    monkeypatch.delitem(app.tasks, "jobs.tasks.run_job")
+    monkeypatch.setattr(app.loader, "import_default_modules",
+                        lambda: app.tasks.register(task))
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
+        outbox.enqueue("jobs.tasks.run_job", name="opl-reminders", tenant_id=tenant.pk,
+                       trigger="manual")
+    with tenant_context(tenant):
+        assert JobRun.objects.get().status == "ok"
 
 
 def test_a_worker_that_starts_drains_the_outbox(monkeypatch):

@@ -75,13 +75,13 @@ def test_due_soon_and_overdue_milestones_remind_their_people_once(tenant, people
     by_person = {(n.recipient.email, n.kind): n.text for n in notes}
     assert by_person == {
         ("owner@alpha.example.com", "milestone_due"):
-            "Milestone Design freeze of EM-1 (East Motors) is due on 2026-05-19, in 5 days.",
+            "Milestone Design freeze of EM-1 (East Motors) is due on 19 May 2026, in 5 days.",
         ("owner@alpha.example.com", "milestone_overdue"):
             "Milestone T0 tool trial of EM-1 (East Motors) is overdue: the customer date was "
-            "2026-05-11, 3 days ago.",
+            "11 May 2026, 3 days ago.",
         ("pm@alpha.example.com", "milestone_overdue"):
             "Milestone T0 tool trial of EM-1 (East Motors) is overdue: the customer date was "
-            "2026-05-11, 3 days ago.",
+            "11 May 2026, 3 days ago.",
     }
     assert len(mails) == 3
     assert first.counts["due_soon"] == 2 and first.counts["overdue"] == 1
@@ -114,7 +114,7 @@ def test_a_programme_red_for_the_escalation_days_goes_to_the_region_leader(
     [escalation] = [n for n in notes if n.kind == "programme_escalation"]
     assert escalation.recipient == people["leader"]
     assert escalation.text == ("Programme EM-1 · Door panels (East Motors) has been red since "
-                               "2026-05-01 (10 days): please step in.")
+                               "1 May 2026 (10 days): please step in.")
     assert escalation.url == f"/programmes/{programme.pk}/"
     assert first.counts["escalated"] == 1
 

@@ -1,6 +1,7 @@
 """factory-boy factories for satisfaction models; re-exported by tests/factories.py."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
@@ -38,6 +39,14 @@ class QuestionFactory(TenantOwnedFactory):
                                                 "quality"])
     weight = 1
     position = factory.Sequence(lambda n: n)
+
+
+class SatisfactionSettingsFactory(TenantOwnedFactory):
+    class Meta:
+        model = "satisfaction.SatisfactionSettings"
+        django_get_or_create = ["tenant"]
+
+    interim_share = Decimal("0.75")
 
 
 class CampaignFactory(TenantOwnedFactory):

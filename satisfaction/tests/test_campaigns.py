@@ -1,7 +1,8 @@
 """Templates, campaigns (draft → open → closed, the editable customer list), staff entry
 and API responses: every answer checked, nothing saved on an error."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.urls import reverse
 
 from customers.models import Department
 from kam.tenancy import tenant_context
-from satisfaction import services
+from satisfaction import selectors, services
 from satisfaction.models import (
     Campaign,
     Dimension,
@@ -151,6 +152,35 @@ def test_bad_campaigns_are_field_errors(draft, problem):
     assert field in exc.value.message_dict
     assert Campaign.objects.get(pk=campaign.pk).status == "draft"
     assert not Survey.objects.exists()
+
+
+def test_a_new_campaign_defaults_to_the_first_quarter_without_one(in_tenant, admin_client):
+    template = services.ensure_default_template(in_tenant)
+    today = in_tenant.today()
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    following = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    after = (following[0] + 1, 1) if following[1] == 4 else (following[0], following[1] + 1)
+    for taken_year, taken_quarter in ((year, quarter), following):
+        services.create_campaign(in_tenant, year=taken_year, quarter=taken_quarter,
+                                 template=template, closes_on=today + timedelta(days=20))
+
+    page = admin_client.get(reverse("campaign_create")).content.decode()
+
+    assert re.search(r'<input[^>]*name="year"[^>]*value="(\d+)"', page)[1] == str(after[0])
+    assert re.search(r'<input[^>]*name="quarter"[^>]*value="(\d)"', page)[1] == str(after[1])
+    closes_on = date.fromisoformat(
+        re.search(r'<input[^>]*name="closes_on"[^>]*value="([\d-]+)"', page)[1])
+    assert closes_on > date(after[0], 3 * after[1] - 2, 1)  # within the quarter surveyed
+
+
+def test_the_first_free_quarter_runs_over_the_year_end(in_tenant):
+    template = services.ensure_default_template(in_tenant)
+    for year, quarter in ((2031, 4), (2032, 1), (2030, 2)):
+        services.create_campaign(in_tenant, year=year, quarter=quarter, template=template,
+                                 closes_on=in_tenant.today())
+
+    assert selectors.first_free_quarter(today=date(2031, 11, 5)) == (2032, 2)
+    assert selectors.first_free_quarter(today=date(2030, 1, 2)) == (2030, 1)
 
 
 def test_viewers_and_members_cannot_run_campaigns(draft, client):

@@ -59,7 +59,7 @@ def test_overdue_opl_items_remind_owner_and_kam_weekly(tenant, people, mailoutbo
     # The accountable KAM defaults to the customer's owner.
     assert {(n.recipient.email, n.text) for n in notes} == {
         (email, "OPL item “8D for the scratches” (Alpha Motors) is overdue: it was due on "
-                "2026-05-12.") for email in ("owner@alpha.example.com", "kam@alpha.example.com")}
+                "12 May 2026.") for email in ("owner@alpha.example.com", "kam@alpha.example.com")}
     assert {n.kind for n in notes} == {"opl_overdue"}
     assert all(n.url.startswith("/satisfaction/opl/") for n in notes)
     assert sorted(m.to[0] for m in mails) == ["kam@alpha.example.com",
@@ -142,7 +142,9 @@ def test_the_quarter_opens_on_its_first_day_and_the_last_one_closes(tenant, peop
                for p in first.problems) == 7
     assert any("Beta Cars has no owner (KAM)" in p["message"] for p in first.problems)
     [invitation_mail] = [m for m in mails if m.to == ["buyer@alpha-motors.example.com"]]
-    assert invitation_mail.subject == f"Your feedback on our work, {QUARTER}"
+    assert invitation_mail.subject == (
+        f"Alpha Interiors — customer satisfaction survey {QUARTER}")
+    assert invitation_mail.from_email.startswith("Alpha Interiors via KAM <")
     assert "Dear Li Buyer" in invitation_mail.body
     raw = re.search(r"/satisfaction/r/([\w-]+)/", invitation_mail.body)[1]
     assert services.resolve_token(raw) == (sent, "ok")
@@ -213,7 +215,11 @@ def test_chasers_send_fresh_links_once_a_week(tenant, people, open_survey, mailo
     first, _second, notes, mails = run_twice("invitation-chasers", tenant, day, mailoutbox)
 
     [reminder] = [m for m in mails if m.to == ["buyer@alpha-motors.example.com"]]
-    assert reminder.subject.startswith("Reminder: your feedback on our work")
+    period = open_survey["survey"].campaign.period
+    assert reminder.subject == (
+        f"Reminder: Alpha Interiors — customer satisfaction survey {period}")
+    assert reminder.from_email.startswith("Alpha Interiors via KAM <")
+    assert f"Alpha Interiors has not yet heard from you about {period}" in reminder.body
     assert "replaces the one we sent before" in reminder.body
     raw = re.search(r"/satisfaction/r/([\w-]+)/", reminder.body)[1]
     invitation = open_survey["purchasing"]

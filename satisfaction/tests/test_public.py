@@ -207,13 +207,29 @@ def test_the_page_needs_no_login_and_fits_a_phone(survey_setup):
     assert page.status_code == 200
     text = page.content.decode()
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
-    assert page["Referrer-Policy"] == "no-referrer" and "noindex" in page["X-Robots-Tag"]
+    # No referrer (the token) to other sites, but one to the page's own form: browsers send
+    # "Origin: null" under "no-referrer", and the CSRF check refuses the answers.
+    assert page["Referrer-Policy"] == "same-origin" and "noindex" in page["X-Robots-Tag"]
     questions = services.questions_for(invitation.survey, "engineering")
     for question in questions:  # one radio per point of the 1–5 scale, big tap targets
         for score in range(1, 6):
             assert f'name="q_{question.pk}" id="id_q_{question.pk}_{score - 1}" ' \
                    f'value="{score}"' in text
     assert text.count('class="btn-check"') == 5 * len(questions) + 11
+
+
+def test_a_refused_post_keeps_the_survey_layout_and_language_and_saves_nothing(survey_setup):
+    invitation, url = link_for(survey_setup, survey_setup["alpha"], "quality")
+    data, _questions = answers_for(invitation)
+    browser = Client(enforce_csrf_checks=True)  # posts without the page's cookie
+    page = browser.post(url, {**data, "lang": "zh-hans"},
+                        headers={"Referer": f"http://testserver{url}?lang=zh-hans"})
+    text = page.content.decode()
+    assert page.status_code == 403
+    assert '<html lang="zh-hans">' in text and "CSRF" not in text
+    assert f'href="http://testserver{url}?lang=zh-hans"' in text  # back to a fresh form
+    assert "navbar" not in text and 'href="/login/"' not in text  # no staff pages
+    assert not Response.objects.exists()
 
 
 def test_the_invitations_language_is_used_without_asking(survey_setup):
@@ -263,4 +279,4 @@ def test_the_closing_day_shows_in_the_tenants_time_zone(in_tenant):
                                         closes_on=closes)
     _invitation, raw = services.open_campaign(campaign).links[0]
     text = Client().get(f"/satisfaction/r/{raw}/").content.decode()
-    assert f"change your answers until {closes.isoformat()}." in text
+    assert f"change your answers until {closes.day} {closes:%b %Y}." in text  # 4 Dec 2026

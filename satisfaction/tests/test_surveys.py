@@ -1,3 +1,5 @@
+import email
+import email.policy
 import io
 from datetime import timedelta
 
@@ -12,6 +14,7 @@ from accounts.models import hash_token
 from kam.tenancy import cross_tenant
 from satisfaction import selectors, services
 from satisfaction.models import Answer, Campaign, Invitation, OplProposal, Response, Survey
+from tests.factories import ContactFactory, CustomerFactory
 
 
 def link_for(setup, customer, department):
@@ -42,6 +45,61 @@ def test_opening_creates_surveys_for_a_and_b_and_one_invitation_per_department(s
     for invitation, raw in setup["links"]:
         assert invitation.token_hash == hash_token(raw) and raw not in invitation.token_hash
         assert len(raw) >= 40
+
+
+def sender_of(message):
+    """(display name, address) of a sent message's From header, as a mail client reads it."""
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    [address] = parsed["From"].addresses
+    return address.display_name, address.addr_spec
+
+
+@pytest.mark.parametrize("language, supplier, subject, greeting, ask", [
+    ("en", "Huaxin Automotive Interiors",
+     "Huaxin Automotive Interiors — customer satisfaction survey {period}", "Dear Li Wei,",
+     "please tell Huaxin Automotive Interiors how it did as your supplier in {period}"),
+    ("zh-hans", "华鑫汽车内饰", "华鑫汽车内饰 — {period} 客户满意度调查", "尊敬的 Li Wei：",
+     "华鑫汽车内饰 诚邀您评价我们在 {period} 作为您的供应商的表现"),
+], ids=["English", "简体中文"])
+def test_invitation_emails_name_the_supplier_in_the_contacts_language(
+        in_tenant, settings, language, supplier, subject, greeting, ask):
+    settings.DEFAULT_FROM_EMAIL = "KAM <surveys@kam.example.com>"
+    in_tenant.name, in_tenant.default_language = supplier, language
+    in_tenant.save(update_fields=["name", "default_language"])
+    customer = CustomerFactory(tenant=in_tenant, tier="A")
+    ContactFactory(tenant=in_tenant, customer=customer, department="purchasing", name="Li Wei",
+                   email="li.wei@oem.example.com")
+    campaign = services.create_campaign(
+        in_tenant, year=2031, quarter=3, template=services.ensure_default_template(in_tenant),
+        closes_on=in_tenant.today() + timedelta(days=20))
+
+    services.open_campaign(campaign, base_url="https://kam.example.com")
+
+    [message] = mail.outbox
+    assert sender_of(message) == (f"{supplier} via KAM", "surveys@kam.example.com")
+    assert message.subject == subject.format(period="2031Q3")
+    assert message.body.startswith(greeting)
+    assert ask.format(period="2031Q3") in message.body
+    assert message.body.rstrip().endswith(supplier)
+
+
+def test_a_contacts_own_language_wins_over_the_workspaces(in_tenant, settings):
+    in_tenant.name, in_tenant.default_language = "Huaxin Automotive Interiors", "en"
+    in_tenant.save(update_fields=["name", "default_language"])
+    customer = CustomerFactory(tenant=in_tenant, tier="A")
+    ContactFactory(tenant=in_tenant, customer=customer, department="purchasing", name="Li Wei",
+                   email="li.wei@oem.example.com", language="zh-hans")
+    ContactFactory(tenant=in_tenant, customer=customer, department="quality", name="Ann Lee",
+                   email="ann.lee@oem.example.com")
+    campaign = services.create_campaign(
+        in_tenant, year=2031, quarter=3, template=services.ensure_default_template(in_tenant),
+        closes_on=in_tenant.today() + timedelta(days=20))
+
+    services.open_campaign(campaign, base_url="https://kam.example.com")
+
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert by_address["li.wei@oem.example.com"].body.startswith("尊敬的 Li Wei：")
+    assert by_address["ann.lee@oem.example.com"].body.startswith("Dear Ann Lee,")
 
 
 def test_opening_twice_is_refused(survey_setup):

@@ -31,6 +31,17 @@
   var number = new Intl.NumberFormat(lang.indexOf("zh") === 0 ? "zh-CN" : undefined,
                                      { maximumFractionDigits: 1 });
 
+  // Dates in the product's one style per language (kam/formats): "4 Dec" in English,
+  // "12-04" in 简体中文 (the axis drops the year the table beside it shows).
+  var dayMonth = locale === "ZH" ? null
+    : new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+  function day(iso) {
+    if (!iso) { return ""; }
+    if (!dayMonth) { return iso.slice(5); }
+    var parts = iso.split("-");
+    return dayMonth.format(new Date(Date.UTC(+parts[0], +parts[1] - 1, +parts[2])));
+  }
+
   function label(key) { return L[key] || key; }
   function fmt(value) { return value === null || value === undefined ? "—" : number.format(value); }
   function short(text, size) {
@@ -127,9 +138,10 @@
                  splitArea: { show: true }, axisLabel: { interval: 0 } },
         yAxis: { type: "category", data: rows.map(function (row) { return short(row.customer.name, 22); }),
                  splitArea: { show: true } },
-        visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center",
-                     bottom: 0, itemHeight: 120, text: ["100", "0"],
-                     inRange: { color: ["#dc3545", "#ffc107", "#198754"] } },
+        // The bands of satisfaction.index, as the report pages colour their cells.
+        visualMap: { type: "piecewise", orient: "horizontal", left: "center", bottom: 0,
+                     pieces: d.colour_bands, itemGap: 6,
+                     formatter: function (low, high) { return fmt(low) + "–" + fmt(high); } },
         series: [{ type: "heatmap", name: label("index"), data: cells,
                    label: { show: true, formatter: function (p) { return p.value[2] === "-" ? "" : fmt(p.value[2]); } } }]
       };
@@ -183,7 +195,7 @@
       if (!d || !d.burndown.some(function (w) { return w.open || w.opened || w.closed; })) { return null; }
       return {
         legend: LEGEND, grid: GRID_LEGEND, tooltip: { trigger: "axis" },
-        xAxis: { type: "category", data: d.burndown.map(function (w) { return w.week_ending.slice(5); }) },
+        xAxis: { type: "category", data: d.burndown.map(function (w) { return day(w.week_ending); }) },
         yAxis: { type: "value", minInterval: 1 },
         series: [
           { type: "line", name: label("open"), data: d.burndown.map(function (w) { return w.open; }),

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role, Tenant, User
-from accounts.services import create_api_token
+from accounts.services import DEFAULT_TOKEN_ROLE, create_api_token
 
 
 class Command(BaseCommand):
@@ -11,8 +11,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--email", required=True, help="the member's e-mail")
-        parser.add_argument("--role", choices=Role.values,
-                            help="the token's role (default: the member's role)")
+        parser.add_argument("--role", choices=Role.values, default=DEFAULT_TOKEN_ROLE,
+                            help="the token's role, at most the member's (default: "
+                                 f"{DEFAULT_TOKEN_ROLE}, read-only)")
         parser.add_argument("--name", default="command line", help="a name to recognise it by")
 
     def handle(self, *args, tenant, email, role, name, **options):

@@ -14,7 +14,6 @@ from statistics import median
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Tenant
 from customers import scoring
@@ -204,8 +203,8 @@ class Command(BaseCommand):
         self.stdout.write(f"building {customers} customers × {quarters} quarters …")
         started = time.perf_counter()
         rng = random.Random(seed)
-        today = timezone.now().date()
-        latest = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+        # Quarters up to the last one that is over: the run scores complete quarters only.
+        latest = scoring.shift_period(scoring.current_period(tenant.today()), -1)
         window = quarters_ending(latest, quarters)
         with transaction.atomic():
             TierAssessment.objects.all().delete()

@@ -202,7 +202,8 @@ class Command(BaseCommand):
         customers = list(Customer.objects.order_by("code")) if made[0].pk is None else made
         key_accounts = [c for c in customers if c.tier in ("A", "B")]
 
-        latest = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+        # Quarters up to the last one that is over: the dashboard reads complete ones.
+        latest = scoring.shift_period(scoring.current_period(today), -1)
         periods = scoring.window_periods(latest, n_quarters)
         base = {c.pk: rng.lognormvariate(14, 1.3) for c in customers}
         PeriodFigure.objects.bulk_create(
