@@ -94,11 +94,9 @@ class CustomerForm(forms.ModelForm):
 
     def clean_code(self):
         code = codes.normalise(self.cleaned_data["code"])
-        other = codes.taken(Customer.objects, code, exclude_pk=self.instance.pk)
-        if other is not None:
-            raise forms.ValidationError(
-                _("Another customer already has the code “%(code)s” (codes ignore case and "
-                  "surrounding spaces)."), params={"code": other.code}, code="unique")
+        error = codes.code_error(Customer, code, exclude_pk=self.instance.pk)
+        if error is not None:
+            raise error
         return code
 
     def clean_parent(self):

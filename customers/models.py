@@ -91,7 +91,10 @@ def _validate_choices(values, choices, field):
         )
 
 
-class Customer(TenantOwnedModel):
+class Customer(codes.CodeIsIdentifier, TenantOwnedModel):
+    code_taken_message = _("Another customer already has the code “%(code)s” (codes ignore case "
+                           "and surrounding spaces).")
+
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=200)
     parent = models.ForeignKey(
@@ -151,28 +154,6 @@ class Customer(TenantOwnedModel):
         if self.parent_id and self.parent_id == self.pk:
             raise ValidationError({"parent": _("A customer cannot be its own group.")})
 
-    def code_errors(self):
-        """{"code": [message]} when another customer of the tenant has this code, ignoring
-        case and surrounding spaces (one query); {} otherwise. Bulk paths check codes
-        in bulk instead."""
-        self.code = codes.normalise(self.code)
-        other = codes.taken(Customer.objects, self.code, exclude_pk=self.pk)
-        if other is None:
-            return {}
-        return {"code": [ValidationError(
-            _("Another customer already has the code “%(code)s” (codes ignore case and "
-              "surrounding spaces)."), params={"code": other.code}, code="unique")]}
-
-    def validate_unique(self, exclude=None):
-        super().validate_unique(exclude)
-        if not exclude or "code" not in exclude:
-            errors = self.code_errors()
-            if errors:
-                raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.code = codes.normalise(self.code)
-        super().save(*args, **kwargs)
 
 
 class PeriodFigure(TenantOwnedModel):

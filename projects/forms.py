@@ -56,11 +56,9 @@ class ProgrammeForm(forms.ModelForm):
 
     def clean_code(self):
         code = codes.normalise(self.cleaned_data["code"])
-        other = codes.taken(Programme.objects, code, exclude_pk=self.instance.pk)
-        if other is not None:
-            raise forms.ValidationError(
-                _("Another programme already has the code “%(code)s” (codes ignore case and "
-                  "surrounding spaces)."), params={"code": other.code}, code="unique")
+        error = codes.code_error(Programme, code, exclude_pk=self.instance.pk)
+        if error is not None:
+            raise error
         return code
 
 

@@ -140,7 +140,10 @@ CLOSED_STAGES = frozenset({Stage.LOST, Stage.CLOSED})
 OPEN_STAGES = [value for value in Stage.values if value not in CLOSED_STAGES]
 
 
-class Programme(TenantOwnedModel):
+class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
+    code_taken_message = _("Another programme already has the code “%(code)s” (codes ignore case "
+                           "and surrounding spaces).")
+
     """A customer's vehicle programme we quote for and, once nominated, develop to SOP."""
 
     customer = models.ForeignKey(
@@ -196,28 +199,6 @@ class Programme(TenantOwnedModel):
             raise ValidationError({"nomination_date": _(
                 "The nomination cannot come after SOP.")})
 
-    def code_errors(self):
-        """{"code": [message]} when another programme of the tenant has this code, ignoring
-        case and surrounding spaces (one query); {} otherwise. Bulk paths check codes
-        in bulk instead."""
-        self.code = codes.normalise(self.code)
-        other = codes.taken(Programme.objects, self.code, exclude_pk=self.pk)
-        if other is None:
-            return {}
-        return {"code": [ValidationError(
-            _("Another programme already has the code “%(code)s” (codes ignore case and "
-              "surrounding spaces)."), params={"code": other.code}, code="unique")]}
-
-    def validate_unique(self, exclude=None):
-        super().validate_unique(exclude)
-        if not exclude or "code" not in exclude:
-            errors = self.code_errors()
-            if errors:
-                raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.code = codes.normalise(self.code)
-        super().save(*args, **kwargs)
 
 
 class MilestoneStatus(models.TextChoices):

@@ -229,3 +229,11 @@ class ReportForm(forms.Form):
         self.fields["campaign"].queryset = Campaign.objects.exclude(
             status=Campaign.Status.DRAFT).order_by("-year", "-quarter")
         self.fields["campaign"].widget.attrs["class"] = "form-select form-select-sm"
+
+
+class SatisfactionSettingsForm(forms.Form):
+    interim_percent = forms.IntegerField(
+        label=_("Count an open campaign once this share of its invitations is answered (%)"),
+        min_value=0, max_value=100,
+        help_text=_("Until then the dashboard, health and the movers keep the latest closed "
+                    "campaign; an open campaign's figures are marked interim."))

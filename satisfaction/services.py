@@ -39,6 +39,7 @@ from .models import (
     OplUpdate,
     Question,
     Response,
+    SatisfactionSettings,
     Survey,
     SurveyTemplate,
 )
@@ -831,3 +832,12 @@ def _number(text):
     except ValueError:
         return text
     return int(value) if value.is_integer() else text
+
+
+def set_interim_share(tenant, *, share):
+    """Save from which share (0–1) of answered invitations an open campaign counts."""
+    row, _created = SatisfactionSettings.objects.get_or_create(tenant=tenant)
+    row.interim_share = share
+    row.full_clean()
+    row.save(update_fields=["interim_share"])
+    return row

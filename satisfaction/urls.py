@@ -4,6 +4,7 @@ from . import public_views, views
 
 urlpatterns = [
     path("", views.campaign_list, name="satisfaction_home"),
+    path("settings/", views.satisfaction_settings, name="satisfaction_settings"),
     # Survey templates and their questions.
     path("templates/", views.template_list, name="survey_template_list"),
     path("templates/new/", views.template_create, name="survey_template_create"),

@@ -5,6 +5,7 @@ tenant-scoped managers, so another tenant's id is 404.
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,6 +32,7 @@ from .forms import (
     OplUpdateForm,
     QuestionForm,
     ReportForm,
+    SatisfactionSettingsForm,
     StaffEntryForm,
     TemplateForm,
 )
@@ -173,10 +175,29 @@ def question_edit(request, template_pk, pk):
 def campaign_list(request):
     campaigns = selectors.campaigns_with_counts().order_by("-year", "-quarter")
     page_obj = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
+    settings_form = None
+    if request.role in TEMPLATE_ROLES:
+        settings_form = SatisfactionSettingsForm(
+            initial={"interim_percent": round(selectors.interim_share() * 100)})
     return page(request, "satisfaction/campaign_list.html", {
-        "page": page_obj,
+        "page": page_obj, "settings_form": settings_form,
         "proposals": selectors.pending_proposals().count(),
         "opl": selectors.opl_summary(today=request.tenant.today(), user=request.user)})
+
+
+@require_POST
+@template_required
+def satisfaction_settings(request):
+    form = SatisfactionSettingsForm(request.POST)
+    if form.is_valid():
+        services.set_interim_share(
+            request.tenant, share=Decimal(form.cleaned_data["interim_percent"]) / 100)
+        messages.success(request, _("Saved: an open campaign counts once %(share)s %% of its "
+                                    "invitations are answered.")
+                         % {"share": form.cleaned_data["interim_percent"]})
+    else:
+        messages.error(request, _("Enter a whole percentage from 0 to 100."))
+    return redirect("satisfaction_home")
 
 
 @survey_required

@@ -47,6 +47,7 @@ def test_the_page_speaks_the_visitors_language(strict_client):
     response = strict_client.post(reverse("login"), {"username": "a@example.com"})
     assert response.status_code == 403
     assert '<html lang="zh-hans">' in response.content.decode()
+    assert "表单未能提交" in response.content.decode()
 
 
 def test_a_logged_in_user_keeps_the_menu_and_a_way_home(strict_client):

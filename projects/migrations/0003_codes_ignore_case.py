@@ -8,22 +8,8 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
+from kam import codes
 
-
-def strip_codes(apps, schema_editor):
-    rows = apps.get_model("projects", "Programme")._base_manager
-    seen, clashes = {}, []
-    for pk, tenant_id, code in rows.order_by("pk").values_list("pk", "tenant_id", "code"):
-        stripped = code.strip()
-        if stripped != code:
-            rows.filter(pk=pk).update(code=stripped)
-        key = (tenant_id, stripped.casefold())
-        if key in seen:
-            clashes.append(f"tenant {tenant_id}: {seen[key]!r} and {stripped!r}")
-        seen.setdefault(key, stripped)
-    if clashes:
-        raise RuntimeError("Programme codes that differ only by case; rename one of each "
-                           "pair first: " + "; ".join(clashes))
 
 
 class Migration(migrations.Migration):
@@ -36,7 +22,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(strip_codes, migrations.RunPython.noop),
+        migrations.RunPython(codes.strip_codes("projects", "Programme"), migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='programme',
             constraint=models.UniqueConstraint(models.F('tenant'), django.db.models.functions.text.Lower(django.db.models.functions.text.Trim('code')), name='programme_unique_code_ci'),

@@ -3,6 +3,7 @@ and API responses: every answer checked, nothing saved on an error."""
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -251,3 +252,27 @@ def test_api_responses_check_every_answer(admin_api_client, survey_setup, other_
     assert not Response.objects.exists()
     created = post(source="staff", respondent="Quality manager")
     assert created.status_code == 201 and created.json()["source"] == "staff"
+
+
+def test_an_admin_sets_when_an_open_campaign_counts(client, tenant):
+    client.force_login(MembershipFactory(tenant=tenant, role="admin").user)
+    page = client.get(reverse("satisfaction_home")).content.decode()
+    assert 'id="satisfaction-settings"' in page and 'value="75"' in page
+
+    response = client.post(reverse("satisfaction_settings"), {"interim_percent": "60"},
+                           follow=True)
+    assert "counts once 60 % of its invitations are answered" in response.content.decode()
+    with tenant_context(tenant):
+        assert selectors.interim_share() == Decimal("0.6")
+
+    response = client.post(reverse("satisfaction_settings"), {"interim_percent": "150"},
+                           follow=True)
+    assert "Enter a whole percentage from 0 to 100." in response.content.decode()
+
+
+def test_only_admins_set_it(client, tenant):
+    client.force_login(MembershipFactory(tenant=tenant, role="manager").user)
+    assert 'id="satisfaction-settings"' not in client.get(
+        reverse("satisfaction_home")).content.decode()
+    assert client.post(reverse("satisfaction_settings"),
+                       {"interim_percent": "10"}).status_code == 403
