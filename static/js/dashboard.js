@@ -28,7 +28,8 @@
   // Charts with a legend: the legend below, the axis names above.
   var GRID_LEGEND = { left: 12, right: 24, top: 30, bottom: 30, containLabel: true };
   var LEGEND = { bottom: 0 };
-  var number = new Intl.NumberFormat(lang.indexOf("zh") === 0 ? "zh-CN" : undefined,
+  // The page's language decides the separators, not the browser's settings (kam/formats).
+  var number = new Intl.NumberFormat(lang.indexOf("zh") === 0 ? "zh-CN" : "en-GB",
                                      { maximumFractionDigits: 1 });
 
   // Dates in the product's one style per language (kam/formats): "4 Dec" in English,
