@@ -1,4 +1,3 @@
-import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,20 +8,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kam import codes
+from kam.periods import validate_period
 from kam.tenancy import TenantOwnedModel
 
-PERIOD_RE = re.compile(r"^(?P<year>\d{4})Q(?P<quarter>[1-4])$")
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 NON_NEGATIVE = [MinValueValidator(0)]
 RATING = [MinValueValidator(1), MaxValueValidator(5)]
-
-
-def validate_period(value):
-    match = PERIOD_RE.match(value or "")
-    if not match or not 2000 <= int(match["year"]) <= 2100:
-        raise ValidationError(
-            _("Enter a quarter like 2026Q3 (year, the letter Q, quarter 1–4)."), code="period"
-        )
 
 
 class Tier(models.TextChoices):

@@ -41,8 +41,9 @@ from django.db.models import Avg, Count, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.periods import PERIOD_RE, current_period, shift_period, window_periods
+
 from .models import (
-    PERIOD_RE,
     Customer,
     PeriodFigure,
     ScoringPolicy,
@@ -90,20 +91,6 @@ def weight_errors(weights):
 
 
 # --- periods -----------------------------------------------------------------------
-
-def period_index(period):
-    match = PERIOD_RE.match(period)
-    return int(match["year"]) * 4 + int(match["quarter"]) - 1
-
-
-def period_from_index(index):
-    return f"{index // 4}Q{index % 4 + 1}"
-
-
-def window_periods(latest, quarters):
-    end = period_index(latest)
-    return [period_from_index(i) for i in range(end - quarters + 1, end + 1)]
-
 
 def current_policy(tenant):
     """The tenant's newest policy version, created with the defaults if it has none."""
@@ -367,14 +354,6 @@ class Window:
         return {"periods": self.periods, "as_of": self.as_of,
                 "end": self.end.as_dict() if self.end else None,
                 "skipped": [quarter.as_dict() for quarter in self.skipped]}
-
-
-def current_period(day):
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def shift_period(period, quarters):
-    return period_from_index(period_index(period) + quarters)
 
 
 # How many quarters back from the newest one with figures a window's end is looked for.

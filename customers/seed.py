@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from accounts.models import Membership, Role
+from kam import periods
 
 from . import scoring
 from .cadence import ensure_default_standards
@@ -141,8 +142,8 @@ def seed(tenant):
 
 
 def last_quarters(today, count):
-    current = scoring.period_index(f"{today.year}Q{(today.month - 1) // 3 + 1}")
-    return [scoring.period_from_index(i) for i in range(current - count, current)]
+    current = periods.Quarter.of(today)
+    return [str(current - back) for back in range(count, 0, -1)]
 
 
 def _figures(tenant, rng, customers):

@@ -23,6 +23,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import KAM, WORK, assignable_members
+from kam import periods
 from kam.tenancy import require_tenant
 
 from . import scoring, selectors, services
@@ -42,7 +43,6 @@ from .models import (
     Tier,
     TierAssessment,
     TierOverride,
-    validate_period,
 )
 from .services import FIGURE_FIELDS
 
@@ -119,12 +119,12 @@ class PeriodField(serializers.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 12)
-        kwargs.setdefault("validators", [validate_period])
+        kwargs.setdefault("validators", [periods.validate_period])
         kwargs.setdefault("help_text", PERIOD_HELP)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        return services.normalise_period(super().to_internal_value(data))
+        return periods.read_quarter(super().to_internal_value(data))
 
 
 class TenantModelSerializer(serializers.ModelSerializer):

@@ -1,6 +1,5 @@
 """Write use cases for customers: figures upsert, tier overrides, interactions."""
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role
 from kam import messages
+from kam.periods import read_quarter
 from teams.permissions import NOT_ON_TEAM
 
 from . import row_messages, scoring
@@ -124,23 +124,6 @@ def preview_value(value, decimal_places=None):
     return str(value)
 
 
-# 2026Q2, 2026-Q2, 2026 Q2, Q2 2026, q2-2026: year and quarter either way round.
-_PERIOD_FORMS = re.compile(
-    r"(?P<year>\d{4})\s*-?\s*Q(?P<quarter>[1-4])|Q(?P<quarter_first>[1-4])\s*-?\s*"
-    r"(?P<year_last>\d{4})", re.IGNORECASE)
-
-
-def normalise_period(value):
-    """A quarter as it is stored ("2026Q2") from the ways people write it; anything else
-    comes back stripped and upper-cased, for the period validator to refuse."""
-    text = str(value or "").strip()
-    match = _PERIOD_FORMS.fullmatch(text)
-    if match is None:
-        return text.upper()
-    return (f"{match['year'] or match['year_last']}"
-            f"Q{match['quarter'] or match['quarter_first']}")
-
-
 def row_errors(row_number, exc, model, column_of=None):
     """RowErrors, with the product's column-aware messages, of a model ValidationError."""
     return [RowError(row_number, column, message)
@@ -170,7 +153,7 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=Non
     rows = list(rows)
     codes = {str(row.get("customer_code") or "").strip() for row in rows}
     customers = {c.code: c for c in Customer.objects.filter(code__in=codes)}
-    periods = {normalise_period(row.get("period")) for row in rows}
+    periods = {read_quarter(row.get("period")) for row in rows}
     existing = {
         (f.customer_id, f.period): f
         for f in PeriodFigure.objects.filter(customer__in=customers.values(), period__in=periods)
@@ -181,7 +164,7 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=Non
     for offset, row in enumerate(rows):
         number = lines[offset] if lines is not None else first_row_number + offset
         code = str(row.get("customer_code") or "").strip()
-        period = normalise_period(row.get("period"))
+        period = read_quarter(row.get("period"))
         customer = customers.get(code)
         if customer is None:
             result.errors.append(RowError(number, "customer_code",

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from customers import scoring
 from customers import selectors as customer_selectors
 from customers.models import Customer, Department, PeriodFigure, Tier, TieringMethod
+from kam import periods as kam_periods
 from notifications.selectors import inbox
 from projects import rag
 from projects import selectors as programme_selectors
@@ -276,7 +277,7 @@ def hhi_trend(scope, quarters=HHI_QUARTERS):
     complete): one grouped query (HHI = 10,000 × Σ r² / (Σ r)²)."""
     if not scope.window:
         return []
-    periods = scoring.window_periods(scope.window[-1], quarters)
+    periods = kam_periods.window_periods(scope.window[-1], quarters)
     # Exact sums: PostgreSQL adds numerics faster than it converts them to floats.
     rows = (PeriodFigure.objects.filter(customer__in=base_customers().order_by().values("pk"),
                                         period__in=periods)

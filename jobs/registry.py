@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from . import periods
+from kam import periods
 
 
 @dataclass(frozen=True)

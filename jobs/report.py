@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import TierAssessment
-from kam import messages
+from kam import messages, periods
 from notifications.emails import absolute_url, recipient_language
 from notifications.services import notify
 from projects import rag
@@ -30,7 +30,6 @@ from satisfaction import opl
 from satisfaction import selectors as satisfaction_selectors
 from satisfaction.models import OplItem
 
-from . import periods
 from .models import ManagementReport
 
 TOP_ITEMS = 10
@@ -66,7 +65,7 @@ def opl_section(first, last, day):
 
 
 def satisfaction_section(last):
-    quarter = (last.year, periods.quarter_of(last))
+    quarter = (last.year, periods.Quarter.of(last).number)
     campaign = next((c for c in satisfaction_selectors.reportable_campaigns()
                      if (c.year, c.quarter) <= quarter), None)
     report = satisfaction_selectors.portfolio_report(campaign) if campaign else None

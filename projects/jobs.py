@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
 
-from jobs.periods import blocks_since
 from kam import messages
+from kam.periods import blocks_since
 from notifications.emails import recipient_language
 from notifications.services import notify
 

@@ -18,8 +18,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import Department
-from jobs import periods
-from kam import messages
+from kam import messages, periods
 from notifications import emails
 from notifications.emails import recipient_language
 from notifications.services import notify
@@ -114,15 +113,15 @@ def campaigns(tenant, day, log):
         with log.item(_("Campaign %(period)s") % {"period": campaign.period}):
             services.close_campaign(campaign)
             log.count("closed")
-    if (day - periods.quarter_start(day)).days >= OPENING_WINDOW_DAYS:
+    quarter = periods.Quarter.of(day)
+    if (day - quarter.start).days >= OPENING_WINDOW_DAYS:
         return
-    year, quarter = day.year, periods.quarter_of(day)
-    campaign = Campaign.objects.filter(year=year, quarter=quarter).first()
+    campaign = Campaign.objects.filter(year=quarter.year, quarter=quarter.number).first()
     if campaign is None:
-        with log.item(_("Campaign %(period)s") % {"period": f"{year}Q{quarter}"}):
+        with log.item(_("Campaign %(period)s") % {"period": str(quarter)}):
             campaign = services.create_campaign(
-                tenant, year=year, quarter=quarter, template=_template_for(tenant),
-                closes_on=periods.quarter_end(day),
+                tenant, year=quarter.year, quarter=quarter.number,
+                template=_template_for(tenant), closes_on=quarter.end,
                 note=_("Created by the quarterly schedule."))
     if campaign is None or campaign.status != Campaign.Status.DRAFT:
         return

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Department
 from kam import messages
+from kam.periods import Quarter
 from kam.tenancy import TenantOwnedModel
 
 SCALE_MIN = 1
@@ -173,11 +174,11 @@ class Campaign(TenantOwnedModel):
 
     @property
     def period(self):
-        return f"{self.year}Q{self.quarter}"
+        return str(Quarter(self.year, self.quarter))
 
     @property
     def period_index(self):
-        return self.year * 4 + self.quarter - 1
+        return Quarter(self.year, self.quarter).index
 
 
 class CampaignCustomer(TenantOwnedModel):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from customers.models import Customer
+from kam.periods import Quarter
 
 from . import services
 from .models import Campaign, OplItem, OplProposal, Question, Survey
@@ -38,8 +39,9 @@ COMMENTS = [
 
 
 def _quarters(today, count):
-    current = today.year * 4 + (today.month - 1) // 3
-    return [((i // 4), (i % 4) + 1) for i in range(current - count + 1, current + 1)]
+    """(year, quarter) of the last `count` quarters, this one included, oldest first."""
+    current = Quarter.of(today)
+    return [((current - back).year, (current - back).number) for back in range(count - 1, -1, -1)]
 
 
 def _score(rng, mean, scale_max):

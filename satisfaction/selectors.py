@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q
 
 from customers.models import Customer, Department
+from kam.periods import Quarter
 
 from . import index, opl
 from .models import (
@@ -29,20 +30,16 @@ from .models import (
 TREND_QUARTERS = 8
 
 
-def period_label(year, quarter):
-    return f"{year}Q{quarter}"
-
-
 # --- campaigns and surveys -------------------------------------------------------------
 
 def first_free_quarter(*, today: date) -> tuple[int, int]:
     """(year, quarter) of the first quarter from `today`'s on that has no campaign yet:
     what a new campaign is for, unless said otherwise."""
-    year, quarter = today.year, (today.month - 1) // 3 + 1
-    taken = set(Campaign.objects.filter(year__gte=year).values_list("year", "quarter"))
-    while (year, quarter) in taken:
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    return year, quarter
+    quarter = Quarter.of(today)
+    taken = set(Campaign.objects.filter(year__gte=quarter.year).values_list("year", "quarter"))
+    while (quarter.year, quarter.number) in taken:
+        quarter += 1
+    return quarter.year, quarter.number
 
 
 def campaigns_with_counts(queryset=None):
@@ -112,9 +109,8 @@ def survey_detail(survey):
 # --- reports ---------------------------------------------------------------------------
 
 def previous_campaign(campaign):
-    year, quarter = (campaign.year, campaign.quarter - 1) if campaign.quarter > 1 else (
-        campaign.year - 1, 4)
-    return Campaign.objects.filter(year=year, quarter=quarter).first()
+    before = Quarter(campaign.year, campaign.quarter) - 1
+    return Campaign.objects.filter(year=before.year, quarter=before.number).first()
 
 
 def reportable_campaigns():
@@ -277,7 +273,7 @@ def customer_report(customer, quarters=TREND_QUARTERS):
     for position, campaign in enumerate(campaigns):
         prior = campaigns[position + 1] if position + 1 < len(campaigns) else None
         consecutive = prior is not None and (
-            prior.year * 4 + prior.quarter + 1 == campaign.year * 4 + campaign.quarter)
+            prior.period_index + 1 == campaign.period_index)
         value = totals.get(campaign.pk)
         history.append({
             "campaign": campaign, "index": value, "colour": index.colour(value),

@@ -5,16 +5,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from kam.periods import Quarter, current_period
 
 from . import selectors, services
-from .models import Recognition, Review, Team, TeamMember, period_of
+from .models import Recognition, Review, Team, TeamMember
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def previous_period(today):
-    year, quarter = today.year, (today.month - 1) // 3 + 1
-    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -105,7 +101,7 @@ class ReviewForm(forms.ModelForm):
         self.team, self.tenant = team, tenant
         if self.instance.pk is None:
             self.instance.tenant = tenant
-            self.initial.setdefault("period", previous_period(tenant.today()))
+            self.initial.setdefault("period", str(Quarter.of(tenant.today()) - 1))
             self.initial.setdefault("reviewer", user.pk)
         else:
             self.fields["member"].disabled = True
@@ -118,7 +114,7 @@ class ReviewForm(forms.ModelForm):
             self.fields["reviewer"].disabled = True
             self.initial["reviewer"] = self.instance.reviewer_id or user.pk
         self.fields["period"].help_text = _("The quarter reviewed, e.g. %(example)s.") % {
-            "example": period_of(tenant.today())}
+            "example": current_period(tenant.today())}
 
     def clean_period(self):
         return (self.cleaned_data.get("period") or "").strip().upper()

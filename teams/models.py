@@ -6,7 +6,6 @@ following the AR) live in `teams.services`; the triangle rule in `teams.triangle
 coefficient formula and the talent pool in `teams.coefficients`.
 """
 
-from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import PERIOD_RE, validate_period
+from kam.periods import PERIOD_RE, Quarter, period_bounds, validate_period
 from kam.tenancy import TenantOwnedModel
 
 SCORE = [MinValueValidator(1), MaxValueValidator(5)]
@@ -38,20 +37,6 @@ class TeamRole(models.TextChoices):
 
 # The three corners of the iron triangle; one active member each at a time.
 TRIANGLE_ROLES = (TeamRole.AR, TeamRole.SR, TeamRole.FR)
-
-
-def period_bounds(period):
-    """First and last day of a quarter like `2026Q3`."""
-    match = PERIOD_RE.match(period)
-    year, quarter = int(match["year"]), int(match["quarter"])
-    start = date(year, 3 * quarter - 2, 1)
-    end = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
-    return start, date.fromordinal(end.toordinal() - 1)
-
-
-def period_of(day):
-    """The quarter a date falls in, e.g. `2026Q3`."""
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
 
 
 class ConstraintsCheckedInClean:
@@ -293,7 +278,7 @@ class Recognition(ConstraintsCheckedInClean, TenantOwnedModel):
 
     def __str__(self):
         who = self.team or self.user
-        when = f"{self.year}Q{self.quarter}" if self.quarter else str(self.year)
+        when = str(Quarter(self.year, self.quarter)) if self.quarter else str(self.year)
         return f"{self.get_kind_display()} {when}: {who}"
 
     def clean(self):
@@ -319,7 +304,7 @@ class Recognition(ConstraintsCheckedInClean, TenantOwnedModel):
                 errors["user"] = _("Name the person or the team.")
         if self.year and self.tenant_id is not None:
             today = self.tenant.today()
-            if self.quarter and period_bounds(f"{self.year}Q{self.quarter}")[0] > today:
+            if self.quarter and Quarter(self.year, self.quarter).start > today:
                 errors.setdefault("quarter", _("This quarter has not started yet."))
             elif self.year > today.year:
                 errors.setdefault("year", _("This year has not started yet."))

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Role
 from customers.models import Customer
+from kam.periods import period_bounds
 from kam.tenancy import require_tenant
 
-from .models import TeamMember, TeamRole, active_on, period_bounds
+from .models import TeamMember, TeamRole, active_on
 
 TEAM_CREATORS = frozenset({Role.ADMIN})
 REVIEW_WRITER_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.MANAGER})

@@ -17,9 +17,10 @@ from django.db import transaction
 from accounts.models import Membership, Role
 from customers.models import Customer
 from customers.seed import last_quarters
+from kam.periods import period_bounds
 
 from . import coefficients, services
-from .models import Recognition, Team, TeamMember, TeamRole, active_on, period_bounds
+from .models import Recognition, Team, TeamMember, TeamRole, active_on
 
 SUPPORT_ROLES = [TeamRole.ENGINEERING, TeamRole.QUALITY, TeamRole.PROJECT,
                  TeamRole.LOGISTICS, TeamRole.SALES, TeamRole.FINANCE]

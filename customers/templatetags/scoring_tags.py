@@ -2,7 +2,7 @@
 
 from django import template
 
-from customers import scoring
+from kam import periods
 
 register = template.Library()
 
@@ -11,5 +11,5 @@ register = template.Library()
 def closed_quarters(tenant, count=8):
     """The last `count` quarters that are over on `tenant`'s calendar, newest first: the
     quarters a scoring run may be asked to end with."""
-    now = scoring.current_period(tenant.today())
-    return [scoring.shift_period(now, -back) for back in range(1, count + 1)]
+    now = periods.Quarter.of(tenant.today())
+    return [str(now - back) for back in range(1, count + 1)]

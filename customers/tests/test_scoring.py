@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from customers import scoring, services
 from customers.models import Customer, ScoringPolicy, ScoringRun, TierAssessment
+from kam import periods
 from kam.tenancy import tenant_context
 from tests.factories import CustomerFactory, PeriodFigureFactory
 
@@ -128,7 +129,7 @@ def test_window_is_the_last_quarters_ending_at_the_latest_with_figures(in_tenant
     run = scoring.run_scoring(in_tenant)
     old.refresh_from_db()
     assert old.tier == "" and run.customers_scored == 1
-    assert scoring.window_periods("2026Q1", 4) == ["2025Q2", "2025Q3", "2025Q4", "2026Q1"]
+    assert periods.window_periods("2026Q1", 4) == ["2025Q2", "2025Q3", "2025Q4", "2026Q1"]
 
 
 def test_customer_without_figures_gets_no_tier(in_tenant):

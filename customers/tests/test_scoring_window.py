@@ -10,13 +10,14 @@ from django.urls import reverse
 
 from customers import scoring
 from customers.models import Customer, ScoringPolicy
+from kam import periods
 from tests.factories import CustomerFactory, PeriodFigureFactory
 
 
 def quarters(tenant):
     """(this quarter, the last closed one, the one before) on the tenant's calendar."""
-    now = scoring.current_period(tenant.today())
-    return now, scoring.shift_period(now, -1), scoring.shift_period(now, -2)
+    now = periods.current_period(tenant.today())
+    return now, periods.shift_period(now, -1), periods.shift_period(now, -2)
 
 
 def portfolio(tenant, n, periods):
@@ -48,7 +49,7 @@ def test_figures_of_the_unfinished_quarter_move_no_tier(in_tenant):
 
     run = scoring.run_scoring(in_tenant)
 
-    assert (run.window_start, run.window_end) == (scoring.shift_period(last, -3), last)
+    assert (run.window_start, run.window_end) == (periods.shift_period(last, -3), last)
     assert tiers() == settled and run.changes == 0
     assert run.coverage["end"] == {"period": last, "reported": 40, "expected": 40,
                                    "closed": True, "complete": True}

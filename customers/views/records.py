@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import scoring
+from kam import periods
+
 from ..forms import (
     AccountPlanForm,
     ContactForm,
@@ -35,8 +36,8 @@ def _suggested_period(customer, today):
     """The quarter after the customer's latest figures, else the last complete quarter."""
     latest = PeriodFigure.objects.filter(customer=customer).order_by("-period").first()
     if latest is not None:
-        return scoring.period_from_index(scoring.period_index(latest.period) + 1)
-    return scoring.period_from_index(today.year * 4 + (today.month - 1) // 3 - 1)
+        return periods.shift_period(latest.period, 1)
+    return str(periods.Quarter.of(today) - 1)
 
 
 # --- figures ---------------------------------------------------------------------------

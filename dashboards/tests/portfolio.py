@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from kam.periods import Quarter
 from kam.tenancy import tenant_context
 from satisfaction.models import Campaign, Question
 from tests.factories import (
@@ -34,8 +35,8 @@ TIERS = "ABCCC"
 
 def quarter_of(day, back=0):
     """(year, quarter) `back` quarters before the one `day` is in."""
-    index = day.year * 4 + (day.month - 1) // 3 - back
-    return index // 4, index % 4 + 1
+    quarter = Quarter.of(day) - back
+    return quarter.year, quarter.number
 
 
 @dataclass

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import scoring
 from dashboards import health, selectors
 from dashboards.filters import DashboardFilter
+from kam import periods
 from satisfaction import index
 from tests.factories import (
     AnswerFactory,
@@ -24,8 +24,8 @@ from tests.factories import (
 
 
 def quarters(tenant):
-    now = scoring.current_period(tenant.today())
-    return now, scoring.shift_period(now, -1), scoring.shift_period(now, -2)
+    now = periods.current_period(tenant.today())
+    return now, periods.shift_period(now, -1), periods.shift_period(now, -2)
 
 
 def figures(tenant, customers, period, revenue=1000):
@@ -65,7 +65,7 @@ def test_the_dashboard_says_which_quarters_it_uses(client, tenant):
 
     page = client.get(reverse("dashboard")).content.decode()
 
-    assert f"Quarters used: {scoring.shift_period(last, -3)}–{last}." in page
+    assert f"Quarters used: {periods.shift_period(last, -3)}–{last}." in page
     assert f"{now}: 1 of 5 reported, the quarter is not over — not used yet." in page
 
 
@@ -115,7 +115,7 @@ def test_a_filtered_dashboard_says_its_shares_are_of_the_portfolio(client, tenan
 def campaign(tenant, back, status, customers, answered, invited=4, score=4):
     """A campaign `back` quarters ago; per customer `invited` departments invited and the
     first `answered` of them answered with `score` (of 5)."""
-    year_quarter = scoring.shift_period(scoring.current_period(tenant.today()), -back)
+    year_quarter = periods.shift_period(periods.current_period(tenant.today()), -back)
     year, quarter = int(year_quarter[:4]), int(year_quarter[-1])
     round_ = CampaignFactory(tenant=tenant, year=year, quarter=quarter, status=status)
     departments = ["purchasing", "engineering", "logistics", "quality"][:invited]

@@ -6,8 +6,9 @@ import pytest
 from django.utils.module_loading import import_string
 
 from accounts.models import Tenant
-from jobs import periods, registry, services
+from jobs import registry, services
 from jobs.models import OutboxMessage
+from kam import periods
 from kam.celery import app as celery_app
 from tests.factories import JobRunFactory, TenantFactory
 
@@ -26,9 +27,9 @@ def test_period_start(cadence, day, start):
 
 
 def test_quarters_and_months():
-    assert periods.quarter_start(date(2026, 11, 3)) == date(2026, 10, 1)
-    assert periods.quarter_end(date(2026, 11, 3)) == date(2026, 12, 31)
-    assert periods.quarter_end(date(2026, 2, 3)) == date(2026, 3, 31)
+    assert periods.Quarter.of(date(2026, 11, 3)).start == date(2026, 10, 1)
+    assert periods.Quarter.of(date(2026, 11, 3)).end == date(2026, 12, 31)
+    assert periods.Quarter.of(date(2026, 2, 3)).end == date(2026, 3, 31)
     assert periods.previous_month(date(2026, 1, 1)) == (date(2025, 12, 1), date(2025, 12, 31))
     assert periods.blocks_since(date(2026, 5, 1), date(2026, 5, 8), 7) == 1
 

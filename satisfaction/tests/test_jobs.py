@@ -7,8 +7,8 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs import periods
 from jobs.tests.helpers import notifications, run, run_twice
+from kam import periods
 from kam.tenancy import tenant_context
 from notifications.models import OutgoingEmail
 from satisfaction import services
@@ -92,8 +92,8 @@ def test_fortnightly_chase_covers_stale_items_once_per_fortnight(tenant, people,
 # --- campaigns -----------------------------------------------------------------------------
 
 # The current quarter (its links must work now); the campaign before it is still open.
-QUARTER_START = periods.quarter_start(timezone.localdate())
-QUARTER = f"{QUARTER_START.year}Q{periods.quarter_of(QUARTER_START)}"
+QUARTER_START = periods.Quarter.of(timezone.localdate()).start
+QUARTER = f"{QUARTER_START.year}Q{periods.Quarter.of(QUARTER_START).number}"
 BEFORE = QUARTER_START - timedelta(days=1)
 
 
@@ -104,7 +104,7 @@ def surveyed(tenant, people):
     B, nobody)."""
     with tenant_context(tenant):
         template = services.ensure_default_template(tenant)
-    last = CampaignFactory(tenant=tenant, year=BEFORE.year, quarter=periods.quarter_of(BEFORE),
+    last = CampaignFactory(tenant=tenant, year=BEFORE.year, quarter=periods.Quarter.of(BEFORE).number,
                            template=template, status="open", closes_on=BEFORE)
     alpha = CustomerFactory(tenant=tenant, name="Alpha Motors", tier="A", owner=people["kam"])
     ContactFactory(tenant=tenant, customer=alpha, department="purchasing", name="Li Buyer",
@@ -116,7 +116,7 @@ def surveyed(tenant, people):
 
 
 def period_filter():
-    return Q(year=QUARTER_START.year, quarter=periods.quarter_of(QUARTER_START))
+    return Q(year=QUARTER_START.year, quarter=periods.Quarter.of(QUARTER_START).number)
 
 
 def test_the_quarter_opens_on_its_first_day_and_the_last_one_closes(tenant, people, surveyed,
@@ -127,9 +127,9 @@ def test_the_quarter_opens_on_its_first_day_and_the_last_one_closes(tenant, peop
         surveyed["last"].refresh_from_db()
         assert surveyed["last"].status == "closed"
         campaign = Campaign.objects.get(year=QUARTER_START.year,
-                                        quarter=periods.quarter_of(QUARTER_START))
+                                        quarter=periods.Quarter.of(QUARTER_START).number)
         assert campaign.status == "open"
-        assert campaign.closes_on == periods.quarter_end(QUARTER_START)
+        assert campaign.closes_on == periods.Quarter.of(QUARTER_START).end
         assert sorted(Survey.objects.filter(campaign=campaign)
                       .values_list("customer__name", flat=True)) == ["Alpha Motors", "Beta Cars"]
         assert Invitation.objects.filter(survey__campaign=campaign).count() == 8

@@ -8,8 +8,9 @@ import pytest
 
 from accounts.models import Membership
 from customers.models import Customer
+from kam.periods import current_period as period_of
 from kam.tenancy import tenant_context
-from teams.models import Review, Team, TeamMember, period_of
+from teams.models import Review, Team, TeamMember
 from tests.factories import CustomerFactory, MembershipFactory
 
 from .conftest import make_team, person

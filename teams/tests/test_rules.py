@@ -8,9 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from customers.models import Customer
+from kam.periods import current_period as period_of
+from kam.periods import period_bounds
 from kam.tenancy import tenant_context
 from teams import coefficients, permissions, selectors, services, triangle
-from teams.models import Recognition, Review, TeamMember, period_bounds, period_of
+from teams.models import Recognition, Review, TeamMember
 from tests.factories import AccountPlanFactory, CustomerFactory, PeriodFigureFactory
 
 from .conftest import make_team, person

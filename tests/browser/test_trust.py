@@ -4,8 +4,8 @@ a dashboard uses, and the browser's language after log-in."""
 
 import pytest
 
-from customers import scoring
 from dashboards.tests.portfolio import build_portfolio
+from kam import periods
 from kam.tenancy import tenant_context
 from satisfaction import index
 from tests.browser.conftest import assert_accessible, log_in, url
@@ -59,7 +59,7 @@ def test_the_dashboard_heatmap_draws_the_same_bands(page, live_server, portfolio
 
 def test_the_dashboard_names_a_quarter_not_used_yet(page, live_server, portfolio):
     tenant = portfolio.tenant
-    now = scoring.current_period(tenant.today())
+    now = periods.current_period(tenant.today())
     with tenant_context(tenant):
         PeriodFigureFactory(tenant=tenant, customer=portfolio.customers[-1], period=now,
                             revenue=90_000_000)

@@ -13,8 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Membership, Role, Tenant, User
-from customers import importing, scoring
+from customers import importing
 from customers.models import Customer, ImportJob, PeriodFigure
+from kam import periods
 from kam.tenancy import tenant_context
 
 BENCH_SLUG = "bench-import"
@@ -49,10 +50,10 @@ class Command(BaseCommand):
             self.empty()
 
     def figures_csv(self, rows, rng):
-        periods = scoring.window_periods("2026Q2", 4)
+        quarters = periods.window_periods("2026Q2", 4)
         lines = [",".join(FIGURE_COLUMNS)]
         for n in range(rows):
-            code, period = f"I{n // 4 + 1:06d}", periods[n % 4]
+            code, period = f"I{n // 4 + 1:06d}", quarters[n % 4]
             revenue = round(rng.lognormvariate(14, 1.2), 2)
             lines.append(",".join(str(value) for value in (
                 code, period, revenue, rng.randint(0, 200_000), round(rng.uniform(2, 80), 2),

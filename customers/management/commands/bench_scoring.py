@@ -25,6 +25,7 @@ from customers.models import (
     TierAssessment,
     TierOverride,
 )
+from kam import periods
 from kam.tenancy import tenant_context
 
 BENCH_SLUG = "bench"
@@ -118,7 +119,7 @@ def floor_sql(policy):
 
 
 def quarters_ending(latest, count):
-    return scoring.window_periods(latest, count)
+    return periods.window_periods(latest, count)
 
 
 class Command(BaseCommand):
@@ -195,8 +196,9 @@ class Command(BaseCommand):
     def prepare(self, tenant, customers, quarters, seed, rebuild):
         """Reuse the bench data when it has the requested shape, else build it afresh."""
         figures = PeriodFigure.objects.count()
-        periods = PeriodFigure.objects.values("period").distinct().count()
-        if (not rebuild and Customer.objects.count() == customers and periods == quarters
+        stored_quarters = PeriodFigure.objects.values("period").distinct().count()
+        if (not rebuild and Customer.objects.count() == customers
+                and stored_quarters == quarters
                 and figures == customers * quarters):
             self.stdout.write("reusing the bench tenant's data")
             return
@@ -204,7 +206,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         rng = random.Random(seed)
         # Quarters up to the last one that is over: the run scores complete quarters only.
-        latest = scoring.shift_period(scoring.current_period(tenant.today()), -1)
+        latest = str(periods.Quarter.of(tenant.today()) - 1)
         window = quarters_ending(latest, quarters)
         with transaction.atomic():
             TierAssessment.objects.all().delete()

@@ -25,10 +25,10 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from accounts.models import Membership, Role, Tenant, User
-from customers import scoring
 from customers.cadence import ensure_default_standards
 from customers.models import Contact, Customer, Interaction, PeriodFigure, Region
 from dashboards import caching, health, selectors
+from kam import periods as kam_periods
 from kam.tenancy import TenantOwnedModel, tenant_context
 from projects.models import Milestone, MilestoneKind, Programme
 from satisfaction.models import (
@@ -203,8 +203,8 @@ class Command(BaseCommand):
         key_accounts = [c for c in customers if c.tier in ("A", "B")]
 
         # Quarters up to the last one that is over: the dashboard reads complete ones.
-        latest = scoring.shift_period(scoring.current_period(today), -1)
-        periods = scoring.window_periods(latest, n_quarters)
+        latest = str(kam_periods.Quarter.of(today) - 1)
+        periods = kam_periods.window_periods(latest, n_quarters)
         base = {c.pk: rng.lognormvariate(14, 1.3) for c in customers}
         PeriodFigure.objects.bulk_create(
             (PeriodFigure(tenant=tenant, customer=c, period=period,
@@ -276,9 +276,9 @@ class Command(BaseCommand):
                                              departments=DEPARTMENTS)
                      for i, dim in enumerate(["quality", "delivery"])]
         for back in (2, 1):
-            index = today.year * 4 + (today.month - 1) // 3 - back
+            quarter = kam_periods.Quarter.of(today) - back
             campaign = Campaign.objects.create(
-                tenant=tenant, year=index // 4, quarter=index % 4 + 1, template=template,
+                tenant=tenant, year=quarter.year, quarter=quarter.number, template=template,
                 status="closed", closes_on=today)
             surveys = Survey.objects.bulk_create(
                 (Survey(tenant=tenant, campaign=campaign, customer=c, template=template)
