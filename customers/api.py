@@ -21,10 +21,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
+from accounts import roles
 from accounts.models import Role, Tenant
 from kam import messages as stored_messages
 from kam.viewsets import TenantModelViewSet
-from teams.permissions import can_edit_account, editable_customer_ids
 
 from . import row_messages, scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
@@ -73,7 +73,7 @@ NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 class AccountWriteMixin:
     """Writes that follow the account's team, for any app's viewsets: create, update and
-    delete check the row's account (teams.permissions.can_edit_account: admins, and
+    delete check the row's account (accounts.roles.can_edit_account: admins, and
     managers on its team) and save in a transaction; the model's and the services'
     validation errors, and unique rows saved at the same moment, are 400s, not 500s."""
 
@@ -90,7 +90,7 @@ class AccountWriteMixin:
 
     def check_account(self, obj):
         customer = self.account_of(obj)
-        if customer is not None and not can_edit_account(self.request, None, customer):
+        if customer is not None and not roles.can_edit_account(self.request, None, customer):
             raise PermissionDenied(_("Only the account's team and administrators edit it."))
 
     def perform_create(self, serializer):
@@ -287,7 +287,7 @@ class PeriodFigureViewSet(WriteViewSet):
         try:
             result = services.upsert_figures(
                 request.tenant, rows, dry_run=bool(errors), lines=numbers,
-                editable=editable_customer_ids(request.tenant, request.user, request.role))
+                editable=roles.editable_customer_ids(request.tenant, request.user, request.role))
         except IntegrityError:
             return bulk_errors([{"row": None, "field": NON_FIELD, "message": _(
                 "Another upload of the same figures was saved at the same time; try again.")}])

@@ -38,11 +38,11 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import roles
 from accounts.models import User
 from accounts.selectors import KAM, assignable_members
 from kam import codes as code_rules
 from kam import messages
-from teams.permissions import editable_customer_ids
 
 from . import selectors, services
 from .models import Customer, ImportJob, LifecycleStage, Region, ScoringRun, Segment
@@ -901,7 +901,7 @@ def _fail(job, status, errors, **fields):
 
 def _editable(job):
     """The customers the uploader may change, by their role in the job's workspace now."""
-    return editable_customer_ids(job.tenant, job.created_by, today=job.tenant.today())
+    return roles.editable_customer_ids(job.tenant, job.created_by, today=job.tenant.today())
 
 
 def validate_job(job):

@@ -11,10 +11,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import roles
 from accounts.models import Role
 from kam import messages
 from kam.periods import read_quarter
-from teams.permissions import NOT_ON_TEAM
 
 from . import row_messages, scoring
 from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure, TierOverride
@@ -131,7 +131,7 @@ def row_errors(row_number, exc, model, column_of=None):
 
 
 def not_on_team_error(number, field, code):
-    return RowError(number, field, messages.message(NOT_ON_TEAM, code=code))
+    return RowError(number, field, messages.message(roles.NOT_ON_TEAM, code=code))
 
 
 NO_CUSTOMER = gettext_lazy("No customer with code “%(code)s” in this workspace.")

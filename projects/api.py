@@ -23,11 +23,11 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts import roles
 from accounts.models import Role
 from customers.api import AccountWriteMixin
 from customers.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
-from teams.permissions import editable_customer_ids
 
 from . import selectors, services
 from .filters import MilestoneFilter, PpapElementFilter, ProgrammeFilter, RiskFilter
@@ -189,7 +189,7 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
         items = data.validated_data["items"]
         milestones = Milestone.objects.select_related("programme__customer", "tenant").in_bulk(
             [item["id"] for item in items])
-        editable = editable_customer_ids(request.tenant, request.user, request.role)
+        editable = roles.editable_customer_ids(request.tenant, request.user, request.role)
         missing = [
             {"id": [_("No such milestone.")]} if item["id"] not in milestones
             else {"id": [_("Only the team of %(customer)s and administrators re-date its "

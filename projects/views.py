@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import roles
 from accounts.models import Role
 from accounts.permissions import tenant_required
-from teams.permissions import can_edit_account, editable_customers
 
 from . import selectors, services, timeline
 from .filters import PROGRAMME_RAG_CHOICES, ProgrammeFilter
@@ -31,7 +31,7 @@ from .forms import (
 from .models import Milestone, MilestoneKind, Risk
 
 # Roles that may edit programmes at all; for one programme, managers only edit those of
-# the accounts whose team they are on (teams.permissions.can_edit_account).
+# the accounts whose team they are on (accounts.roles.can_edit_account).
 EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 PAGE_SIZE = 25
@@ -61,7 +61,7 @@ def get_editable_programme(request, pk):
     """The programme for an edit page: 404 if not the tenant's, 403 unless the user may
     edit its account (admins, and managers on the account's team)."""
     programme = get_programme(pk)
-    if not can_edit_account(request, None, programme.customer):
+    if not roles.can_edit_account(request, None, programme.customer):
         raise PermissionDenied(_("Only the account's team and administrators edit its "
                                  "programmes."))
     return programme
@@ -74,11 +74,11 @@ def get_milestone(programme_pk, pk):
 
 def can_edit_milestone(request, milestone, account_editable=None):
     """The account's team and admins edit every milestone; a member the ones they own.
-    `account_editable`: can_edit_account for the milestone's programme, when known."""
+    `account_editable`: roles.can_edit_account for the milestone's programme, when known."""
     if request.role == Role.MEMBER:
         return milestone.owner_id == request.user.pk
     if account_editable is None:
-        account_editable = can_edit_account(request, None, milestone.programme.customer)
+        account_editable = roles.can_edit_account(request, None, milestone.programme.customer)
     return account_editable
 
 
@@ -151,7 +151,7 @@ def portfolio(request):
 @edit_required
 def programme_create(request):
     form = ProgrammeForm(request.POST or None, tenant=request.tenant,
-                         customers=editable_customers(request, None),
+                         customers=roles.editable_customers(request, None),
                          initial={"project_manager": request.user.pk,
                                   "customer": request.GET.get("customer")})
     if request.method == "POST" and form.is_valid():
@@ -172,7 +172,7 @@ def programme_create(request):
 def programme_edit(request, pk):
     programme = get_editable_programme(request, pk)
     form = ProgrammeForm(request.POST or None, instance=programme, tenant=request.tenant,
-                         customers=editable_customers(request, None))
+                         customers=roles.editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -196,7 +196,7 @@ def programme_detail(request, pk):
     colour, worst = selectors.programme_rag_of(milestones, programme)
     risks = selectors.programme_risks(programme)
     elements = selectors.ppap_elements(programme)
-    account_editable = can_edit_account(request, None, programme.customer)
+    account_editable = roles.can_edit_account(request, None, programme.customer)
     for milestone in milestones:
         milestone.editable = can_edit_milestone(request, milestone, account_editable)
     return page(request, "projects/programme_detail.html", {

@@ -19,11 +19,11 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response as ApiResponse
 from rest_framework.settings import api_settings
 
+from accounts import roles
 from accounts.models import Role
 from customers.serializers import drf_errors
 from kam.api import ALL_ROLES, RolePermission
 from kam.viewsets import TenantModelViewSet
-from teams.permissions import can_edit_account
 
 from . import opl, selectors, services
 from .filters import (
@@ -281,7 +281,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data.is_valid(raise_exception=True)
         values = data.validated_data
         survey = values["survey"]
-        if not can_edit_account(request, None, survey.customer):
+        if not roles.can_edit_account(request, None, survey.customer):
             raise PermissionDenied(_("Only the account's team and administrators enter its "
                                      "answers."))
         scores, comments = {}, {}

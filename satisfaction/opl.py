@@ -20,9 +20,9 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
 from accounts.models import Role
 from kam import messages
-from teams.permissions import can_edit_account
 
 from .models import Dimension, OplItem
 
@@ -59,7 +59,7 @@ def can_create(role):
 def can_create_for(user, role, customer):
     """Admins open items on every account; account managers on the accounts whose team
     they are on."""
-    return role in CREATE_ROLES and can_edit_account(user, role, customer)
+    return role in CREATE_ROLES and roles.can_edit_account(user, role, customer)
 
 
 def can_edit(item, user, role):
@@ -69,7 +69,7 @@ def can_edit(item, user, role):
         return True
     if role in (Role.MANAGER, Role.MEMBER) and user.pk in {item.owner_id, item.accountable_id}:
         return True
-    return role == Role.MANAGER and can_edit_account(user, role, item.customer)
+    return role == Role.MANAGER and roles.can_edit_account(user, role, item.customer)
 
 
 def can_verify(item, user, role):

@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import roles
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
 from kam.tenancy import cross_tenant
 from notifications.emails import from_address
-from teams.permissions import not_on_team_message
 
 from . import opl
 from .models import (
@@ -770,7 +770,7 @@ def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY,
             continue
         if editable is not None and survey.customer_id not in editable:
             result.errors.append((line, "customer_code",
-                                  not_on_team_message(survey.customer.code)))
+                                  roles.not_on_team_message(survey.customer.code)))
             continue
         asked = {q.pk for q in questions if department in q.departments}
         answered = {code: value for code, value in row.items()

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import roles
 from accounts.models import Role
 from accounts.permissions import tenant_required
 from customers.models import Customer, Department
-from teams.permissions import can_edit_account, editable_customer_ids, editable_customers
 
 from . import exports, opl, selectors, services
 from .forms import (
@@ -318,7 +318,7 @@ def campaign_import(request, pk):
         result = services.import_responses(
             campaign, form.cleaned_data["file"], user=request.user,
             source=form.cleaned_data["source"],
-            editable=editable_customer_ids(request.tenant, request.user, request.role))
+            editable=roles.editable_customer_ids(request.tenant, request.user, request.role))
         if not result.errors:
             messages.success(request, _("%(count)s responses imported.") % {
                 "count": result.saved})
@@ -354,7 +354,7 @@ def _get_enterable_survey(request, pk):
     not the tenant's, 403 unless they may edit its account (its team, administrators)."""
     survey = get_object_or_404(Survey.objects.select_related("campaign", "customer",
                                                              "template"), pk=pk)
-    if not can_edit_account(request, None, survey.customer):
+    if not roles.can_edit_account(request, None, survey.customer):
         raise PermissionDenied(_("Only the account's team and administrators enter its "
                                  "answers."))
     return survey
@@ -374,7 +374,7 @@ def survey_detail(request, pk):
                         "colour": colour(detail["by_dimension"].get(code))}
                        for code, label in Dimension.choices],
         "departments_asked": services.template_departments(survey.template),
-        "can_run_surveys": request.role in SURVEY_ROLES and can_edit_account(
+        "can_run_surveys": request.role in SURVEY_ROLES and roles.can_edit_account(
             request, None, survey.customer)})
 
 
@@ -504,7 +504,7 @@ def opl_mine(request):
 @tenant_required(opl.CREATE_ROLES)
 def opl_create(request):
     initial = {"due_date": request.tenant.today() + timezone.timedelta(days=opl.DEFAULT_DUE_DAYS)}
-    customers = editable_customers(request, None)
+    customers = roles.editable_customers(request, None)
     customer_id = request.GET.get("customer")
     if customer_id and customer_id.isdigit():
         customer = customers.filter(pk=customer_id).first()
@@ -549,7 +549,7 @@ def opl_edit(request, pk):
         messages.error(request, _("You may not edit this item."))
         return redirect("opl_detail", pk=item.pk)
     form = OplItemForm(request.POST or None, instance=item, tenant=request.tenant,
-                       customers=editable_customers(request, None))
+                       customers=roles.editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
@@ -600,7 +600,7 @@ def proposal_list(request):
     proposals = Paginator(selectors.pending_proposals(), PAGE_SIZE).get_page(
         request.GET.get("page"))
     if opl.can_create(request.role):
-        editable = editable_customer_ids(request.tenant, request.user, request.role)
+        editable = roles.editable_customer_ids(request.tenant, request.user, request.role)
         for proposal in proposals:
             proposal.decidable = editable is None or proposal.customer_id in editable
     return page(request, "satisfaction/proposal_list.html", {"page": proposals})
@@ -625,7 +625,7 @@ def proposal_accept(request, pk):
         return redirect("opl_proposals")
     form = OplItemForm(request.POST or None, tenant=request.tenant,
                        initial=services.proposal_defaults(proposal, request.tenant.today()),
-                       customers=editable_customers(request, None))
+                       customers=roles.editable_customers(request, None))
     if request.method == "POST" and form.is_valid():
         try:
             item = services.accept_proposal(proposal, user=request.user, **form.cleaned_data)

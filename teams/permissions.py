@@ -15,9 +15,9 @@ regions they lead.
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership, Role
+from accounts import roles
+from accounts.models import Role
 from customers.models import Customer
 from kam.periods import period_bounds
 from kam.tenancy import require_tenant
@@ -46,56 +46,25 @@ def _authenticated(user):
     return user is not None and not isinstance(user, AnonymousUser) and user.is_authenticated
 
 
-def can_edit_account(request_or_user, role, customer, today=None):
-    """Whether this user, in this role, may edit `customer` and its team."""
-    user, role = _user_and_role(request_or_user, role)
-    if not _authenticated(user):
-        return False
-    if role == Role.ADMIN:
-        return True
-    if role != Role.MANAGER or customer is None:
-        return False
-    return TeamMember.objects.filter(
-        active_on(_today(today)), team__customer=customer, user=user).exists()
+class TeamAccountAccess:
+    """The teams app's answer to "who edits which account" (accounts.roles): the accounts
+    whose team a user is an active member of, today in the tenant's time zone."""
 
+    def on_team(self, user, customer, today=None):
+        return TeamMember.objects.filter(active_on(_today(today)), team__customer=customer,
+                                         user=user).exists()
 
-def editable_customers(user, role, today=None):
-    """The customers this user, in this role, may edit (a queryset, for lists and APIs)."""
-    user, role = _user_and_role(user, role)
-    if not _authenticated(user):
-        return Customer.objects.none()
-    if role == Role.ADMIN:
+    def team_accounts(self, user, today=None):
+        on_team = TeamMember.objects.filter(active_on(_today(today)),
+                                            team__customer=OuterRef("pk"), user=user)
+        return Customer.objects.filter(Exists(on_team))
+
+    def all_accounts(self):
         return Customer.objects.all()
-    if role != Role.MANAGER:
-        return Customer.objects.none()
-    on_team = TeamMember.objects.filter(active_on(_today(today)), team__customer=OuterRef("pk"),
-                                        user=user)
-    return Customer.objects.filter(Exists(on_team))
-
-
-def editable_customer_ids(tenant, user, role=None, today=None):
-    """The ids of the customers `user` may change in `tenant` (None: every customer, for
-    admins), for bulk writes such as imports. `role` defaults to their membership's."""
-    if role is None and _authenticated(user):
-        role = (Membership.objects.filter(tenant=tenant, user=user, is_active=True)
-                .values_list("role", flat=True).first())
-    if role == Role.ADMIN:
-        return None
-    return set(editable_customers(user, role, today).values_list("pk", flat=True))
-
-
-# The error a bulk write (an import, a bulk endpoint) gives for a row of an account the
-# writer may not change; lazy, so that stored import errors keep its message id.
-NOT_ON_TEAM = gettext_lazy("You are not on the account team of %(code)s; only its team and "
-                           "administrators change it.")
-
-
-def not_on_team_message(code):
-    return str(NOT_ON_TEAM) % {"code": code}
 
 
 def can_edit_team(request_or_user, role, team, today=None):
-    return can_edit_account(request_or_user, role, team.customer, today)
+    return roles.can_edit_account(request_or_user, role, team.customer, today)
 
 
 def can_create_team(role):

@@ -5,15 +5,15 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
+from accounts import roles
 from accounts.models import Role
 from accounts.permissions import tenant_required
-from teams.permissions import can_edit_account
 
 from .. import services
 from ..models import Customer
 
 # Roles that may edit customer data at all; for one account, managers only edit the
-# accounts whose team they are on (teams.permissions.can_edit_account).
+# accounts whose team they are on (accounts.roles.can_edit_account).
 EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 OVERRIDE_ROLES = services.OVERRIDE_ROLES
 SCORING_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
@@ -28,7 +28,7 @@ def permissions(request, customer=None):
     """What the templates show to the request's role (and, on an account's pages, whether
     the user is on that account's team)."""
     role = request.role
-    can_edit = role in EDIT_ROLES and (customer is None or can_edit_account(request, None,
+    can_edit = role in EDIT_ROLES and (customer is None or roles.can_edit_account(request, None,
                                                                             customer))
     return {
         "can_edit": can_edit,
@@ -52,7 +52,7 @@ def get_editable_customer(request, pk):
     """The customer for an edit page: 404 if not the tenant's, 403 unless the user may
     edit this account (admins, and managers on its team)."""
     customer = get_customer(pk)
-    if not can_edit_account(request, None, customer):
+    if not roles.can_edit_account(request, None, customer):
         raise PermissionDenied(_("Only the account's team and administrators edit it."))
     return customer
 

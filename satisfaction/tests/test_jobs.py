@@ -104,7 +104,8 @@ def surveyed(tenant, people):
     B, nobody)."""
     with tenant_context(tenant):
         template = services.ensure_default_template(tenant)
-    last = CampaignFactory(tenant=tenant, year=BEFORE.year, quarter=periods.Quarter.of(BEFORE).number,
+    last = CampaignFactory(tenant=tenant, year=BEFORE.year,
+                           quarter=periods.Quarter.of(BEFORE).number,
                            template=template, status="open", closes_on=BEFORE)
     alpha = CustomerFactory(tenant=tenant, name="Alpha Motors", tier="A", owner=people["kam"])
     ContactFactory(tenant=tenant, customer=alpha, department="purchasing", name="Li Buyer",

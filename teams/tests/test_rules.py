@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts import roles
 from customers.models import Customer
 from kam.periods import current_period as period_of
 from kam.periods import period_bounds
 from kam.tenancy import tenant_context
-from teams import coefficients, permissions, selectors, services, triangle
+from teams import coefficients, selectors, services, triangle
 from teams.models import Recognition, Review, TeamMember
 from tests.factories import AccountPlanFactory, CustomerFactory, PeriodFigureFactory
 
@@ -258,21 +259,21 @@ def test_permissions_follow_the_team(team, tenant):
         other_manager = person(tenant, "manager")
         other_team = make_team(tenant, people={"AR": other_manager})
         customer = team.customer
-        assert permissions.can_edit_account(ar, "manager", customer)
-        assert not permissions.can_edit_account(other_manager, "manager", customer)
-        assert permissions.can_edit_account(other_manager, "admin", customer)
-        assert not permissions.can_edit_account(ar, "executive", customer)
-        assert not permissions.can_edit_account(ar, "member", customer)
-        assert set(permissions.editable_customers(ar, "manager")) == {customer}
-        assert set(permissions.editable_customers(other_manager, "manager")) == {
+        assert roles.can_edit_account(ar, "manager", customer)
+        assert not roles.can_edit_account(other_manager, "manager", customer)
+        assert roles.can_edit_account(other_manager, "admin", customer)
+        assert not roles.can_edit_account(ar, "executive", customer)
+        assert not roles.can_edit_account(ar, "member", customer)
+        assert set(roles.editable_customers(ar, "manager")) == {customer}
+        assert set(roles.editable_customers(other_manager, "manager")) == {
             other_team.customer}
-        assert set(permissions.editable_customers(ar, "admin")) == {customer,
+        assert set(roles.editable_customers(ar, "admin")) == {customer,
                                                                     other_team.customer}
-        assert not permissions.editable_customers(ar, "viewer").exists()
+        assert not roles.editable_customers(ar, "viewer").exists()
         # An ended membership no longer gives edit rights.
         TeamMember.objects.filter(team=team, user=ar).update(
             end_on=tenant.today() - timedelta(days=1))
-        assert not permissions.can_edit_account(ar, "manager", customer)
+        assert not roles.can_edit_account(ar, "manager", customer)
 
 
 def test_members_see_only_their_own_reviews(team, tenant):
