@@ -2,19 +2,14 @@
 
 from kam.tenancy import cross_tenant
 
-from .models import Membership, Role, User
+from .models import Membership, User
+from .roles import roles_for
 
-# What a person is put in charge of, and the roles that may be. A customer's owner and an
-# OPL item's accountable KAM are key account managers. The owner of a piece of work (an
-# OPL item, milestone, risk, initiative, PPAP element, a programme as its project manager)
-# has to edit it: administrators, account managers and team members; viewers and
-# executives only read.
-KAM = "kam"
-WORK = "work"
-ASSIGNABLE_ROLES = {
-    KAM: frozenset({Role.MANAGER}),
-    WORK: frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER}),
-}
+# What a person is put in charge of: a customer's owner and an OPL item's accountable KAM
+# are key account managers; the owner of a piece of work (an OPL item, milestone, risk,
+# initiative, PPAP element, a programme as its project manager) has to edit it.
+KAM = "own_accounts"
+WORK = "own_work"
 
 
 def user_memberships(user):
@@ -36,21 +31,30 @@ def active_membership(user, tenant_id=None):
     return memberships[0] if memberships else None
 
 
-def users_with_role(tenant, *roles):
-    """Active users with an active membership of `tenant` in one of `roles` (whom jobs
-    notify: executives for reports, administrators for campaigns)."""
-    return (User.objects.filter(is_active=True, memberships__tenant=tenant,
-                                memberships__is_active=True, memberships__role__in=roles)
-            .distinct().order_by("email"))
-
-
-def assignable_members(tenant, *, for_: str, include: int | None = None):
-    """Active users with an active membership of `tenant` in a role that may be put in
-    charge `for_` (KAM or WORK), for pickers and the API alike; `include` (a user id) keeps
-    the one already chosen on a row, so that editing it does not drop them."""
-    members = User.objects.filter(is_active=True, memberships__tenant=tenant,
-                                  memberships__is_active=True,
-                                  memberships__role__in=ASSIGNABLE_ROLES[for_])
+def tenant_members(tenant, *, roles=None, include=None, active_users=False):
+    """The users with an active membership of `tenant` (in one of `roles`, if given; only
+    active logins with `active_users`): the one query behind pickers, filters and the
+    people jobs notify. `include` (a user id) keeps the one already chosen on a row, so
+    that editing it does not drop them."""
+    filters = {"memberships__tenant": tenant, "memberships__is_active": True}
+    if roles is not None:
+        filters["memberships__role__in"] = roles
+    if active_users:
+        filters["is_active"] = True
+    members = User.objects.filter(**filters)
     if include is not None:
         members = User.objects.filter(pk=include) | members
     return members.distinct().order_by("full_name", "email")
+
+
+def users_with_role(tenant, *roles):
+    """Active users with an active membership of `tenant` in one of `roles` (whom jobs
+    notify: executives for reports, administrators for campaigns)."""
+    return tenant_members(tenant, roles=roles, active_users=True).order_by("email")
+
+
+def assignable_members(tenant, *, for_: str, include: int | None = None):
+    """The people who may be put in charge `for_` (KAM or WORK: a capability of
+    accounts.roles), for pickers and the API alike; `include` keeps the row's own."""
+    return tenant_members(tenant, roles=roles_for(for_), include=include,
+                          active_users=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -24,7 +24,7 @@ from rest_framework.utils import json
 from accounts import roles
 from accounts.models import Role, Tenant
 from kam import messages as stored_messages
-from kam.viewsets import TenantModelViewSet
+from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
 from . import row_messages, scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
@@ -69,53 +69,6 @@ ADMINS = frozenset({Role.ADMIN})
 TIER_DECIDERS = services.OVERRIDE_ROLES  # admin and executive
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
-
-
-class AccountWriteMixin:
-    """Writes that follow the account's team, for any app's viewsets: create, update and
-    delete check the row's account (accounts.roles.can_edit_account: admins, and
-    managers on its team) and save in a transaction; the model's and the services'
-    validation errors, and unique rows saved at the same moment, are 400s, not 500s."""
-
-    # Where a row's account is found (a path of attributes from the row), so writes
-    # follow the team: admins, and managers on the account's team. None: not an account row.
-    account_path = ("customer",)
-
-    def account_of(self, obj):
-        for name in self.account_path or ():
-            if obj is None:
-                break
-            obj = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        return obj if self.account_path else None
-
-    def check_account(self, obj):
-        customer = self.account_of(obj)
-        if customer is not None and not roles.can_edit_account(self.request, None, customer):
-            raise PermissionDenied(_("Only the account's team and administrators edit it."))
-
-    def perform_create(self, serializer):
-        self.check_account(serializer.validated_data)
-        self.save(serializer, tenant=self.request.tenant)
-
-    def perform_update(self, serializer):
-        self.check_account(serializer.instance)
-        self.check_account(serializer.validated_data)
-        self.save(serializer)
-
-    def perform_destroy(self, instance):
-        self.check_account(instance)
-        super().perform_destroy(instance)
-
-    def save(self, serializer, **kwargs):
-        try:
-            with transaction.atomic():
-                serializer.save(**kwargs)
-        except DjangoValidationError as exc:
-            raise DRFValidationError(drf_errors(exc)) from None
-        except IntegrityError:
-            raise DRFValidationError({NON_FIELD: [_(
-                "Another change to the same data was saved at the same time; try again.")]}
-            ) from None
 
 
 class WriteViewSet(AccountWriteMixin, TenantModelViewSet):

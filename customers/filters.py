@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.selectors import tenant_members
 from dashboards import health
 
 from .models import Customer, LifecycleStage, PeriodFigure, Region, Tier
@@ -16,8 +16,7 @@ HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")
 
 def tenant_users(request):
     # Evaluated per request: the people who are members of the current workspace.
-    return User.objects.filter(memberships__tenant=request.tenant,
-                               memberships__is_active=True).order_by("full_name", "email")
+    return tenant_members(request.tenant)
 
 
 class CustomerFilter(django_filters.FilterSet):

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import KAM, WORK, assignable_members
+from accounts.selectors import KAM, WORK, assignable_members, tenant_members
 from kam import codes
 
 from . import scoring, services
@@ -33,7 +33,7 @@ from .models import (
     Technology,
     Tier,
 )
-from .selectors import criterion_label, tenant_members
+from .selectors import criterion_label
 
 
 class DateInput(forms.DateInput):

@@ -6,7 +6,6 @@ tenant scoping comes from the models' default managers.
 
 from datetime import datetime, time, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     DecimalField,
@@ -53,16 +52,6 @@ CRITERION_LABELS = {
 
 def criterion_label(name):
     return CRITERION_LABELS.get(name, name)
-
-
-def tenant_members(tenant, *, include=None):
-    """Active members of `tenant` (for owner, counterpart and participant choices); `include`
-    keeps a user already chosen on a row even if they have left since."""
-    members = get_user_model().objects.filter(memberships__tenant=tenant,
-                                              memberships__is_active=True)
-    if include is not None:
-        members = get_user_model().objects.filter(pk=include) | members
-    return members.distinct().order_by("full_name", "email")
 
 
 # --- customer list -------------------------------------------------------------------

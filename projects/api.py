@@ -25,9 +25,8 @@ from rest_framework.settings import api_settings
 
 from accounts import roles
 from accounts.models import Role
-from customers.api import AccountWriteMixin
-from customers.serializers import drf_errors
-from kam.viewsets import TenantModelViewSet
+from kam.serializers import drf_errors
+from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
 from . import selectors, services
 from .filters import MilestoneFilter, PpapElementFilter, ProgrammeFilter, RiskFilter

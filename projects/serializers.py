@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.selectors import WORK
-from customers.serializers import AssignableMemberField, TenantModelSerializer
+from kam.serializers import AssignableMemberField, TenantModelSerializer
 
 from . import rag, selectors, services
 from .models import (

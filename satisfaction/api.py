@@ -21,8 +21,8 @@ from rest_framework.settings import api_settings
 
 from accounts import roles
 from accounts.models import Role
-from customers.serializers import drf_errors
 from kam.api import ALL_ROLES, RolePermission
+from kam.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
 
 from . import opl, selectors, services

@@ -3,9 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import KAM, WORK, assignable_members
+from accounts.selectors import KAM, WORK, assignable_members, tenant_members
 from customers.models import Customer, Department
-from customers.selectors import tenant_members
 
 from . import opl
 from .models import (

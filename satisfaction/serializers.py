@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from accounts.selectors import KAM, WORK
 from customers.models import Customer, Department
-from customers.serializers import AssignableMemberField, TenantModelSerializer
+from kam.serializers import AssignableMemberField, TenantModelSerializer
 
 from .models import (
     NPS_MAX,

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from customers.filters import tenant_users
 from customers.models import Customer, Region, Tier
-from customers.serializers import drf_errors
+from kam.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
 
 from . import coefficients, permissions, selectors, services

@@ -4,10 +4,11 @@ rules as the API) and save through `teams.services`."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import tenant_members
 from customers.models import Customer
 from kam.periods import Quarter, current_period
 
-from . import selectors, services
+from . import services
 from .models import Recognition, Review, Team, TeamMember
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -59,7 +60,7 @@ class MemberForm(forms.ModelForm):
         if self.instance.pk is None:
             self.instance.team, self.instance.tenant = team, tenant
             self.initial.setdefault("start_on", tenant.today())
-        self.fields["user"].queryset = selectors.tenant_members(
+        self.fields["user"].queryset = tenant_members(
             tenant, include=self.instance.user_id)
         self.warning = None
 
@@ -107,7 +108,7 @@ class ReviewForm(forms.ModelForm):
             self.fields["member"].disabled = True
         self.fields["member"].queryset = (TeamMember.objects.filter(team=team)
                                           .select_related("user").order_by("role", "start_on"))
-        self.fields["reviewer"].queryset = selectors.tenant_members(
+        self.fields["reviewer"].queryset = tenant_members(
             tenant, include=self.instance.reviewer_id)
         if not may_choose_reviewer:
             # Others record the reviews they give themselves.
@@ -142,7 +143,7 @@ class RecognitionForm(forms.ModelForm):
         self.initial.setdefault("year", tenant.today().year)
         self.fields["team"].queryset = Team.objects.select_related("customer").order_by(
             "customer__name")
-        self.fields["user"].queryset = selectors.tenant_members(tenant)
+        self.fields["user"].queryset = tenant_members(tenant)
 
     def save(self, commit=True):
         return services.create_recognition(tenant=self.tenant, awarded_by=self.awarded_by,

@@ -3,22 +3,12 @@ the number of rows; tenant scoping comes from the models' default managers."""
 
 from collections import defaultdict
 
-from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Prefetch, Subquery, Sum
 
 from customers.models import Customer, Region, Tier
 
 from . import permissions, triangle
 from .models import Recognition, Review, Team, TeamMember, active_on
-
-
-def tenant_members(tenant, include=None):
-    """Active members of the workspace (choices for people fields)."""
-    users = get_user_model().objects.filter(memberships__tenant=tenant,
-                                            memberships__is_active=True)
-    if include is not None:
-        users = get_user_model().objects.filter(pk=include) | users
-    return users.distinct().order_by("full_name", "email")
 
 
 def allocation_total(user, today):

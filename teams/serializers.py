@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Role
-from customers.serializers import TenantModelSerializer
+from kam.serializers import TenantModelSerializer
 
 from . import services, triangle
 from .models import Recognition, Review, Team, TeamMember

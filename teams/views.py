@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import tenant_required
+from accounts.selectors import tenant_members
 from customers.models import Region, Tier
 
 from . import coefficients, permissions, selectors, services, triangle
@@ -329,7 +330,7 @@ def coefficient_overview(request):
                             key=lambda r, y=year: -values[r["team"].pk][y]["value"])
                for year in years}
     pool = coefficients.talent_pool()
-    people = {user.pk: user for user in selectors.tenant_members(request.tenant)
+    people = {user.pk: user for user in tenant_members(request.tenant)
               .filter(pk__in=pool)}
     annual = coefficients.annual_member_coefficients(list(pool))
     return render(request, "teams/coefficients.html", {
