@@ -29,6 +29,7 @@ run: messages seed
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 test: messages lint
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity=0

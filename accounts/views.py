@@ -9,8 +9,6 @@ from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
-from dashboards import selectors as dashboard_selectors
-
 from . import services
 from .forms import ApiTokenForm, LoginForm, MemberAddForm, MembershipForm, TenantSettingsForm
 from .middleware import SESSION_TENANT_KEY
@@ -41,13 +39,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         messages.success(self.request, _("Your password has been changed."))
         return super().form_valid(form)
-
-
-@tenant_required()
-def home(request):
-    """The account manager's home: my accounts, my reminders, what is due in 14 days."""
-    return render(request, "accounts/home.html",
-                  dashboard_selectors.home(request.user, request.tenant))
 
 
 @require_POST

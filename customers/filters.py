@@ -5,14 +5,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import tenant_members
-from dashboards import health
 
 from .models import Customer, LifecycleStage, PeriodFigure, Region, Tier
 
 TIER_CHOICES = [*Tier.choices, ("none", _("No tier"))]
-HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")),
-                  ("at_risk", _("At risk (0–49)")), ("no_data", _("No data yet"))]
-
 
 def tenant_users(request):
     # Evaluated per request: the people who are members of the current workspace.
@@ -28,13 +24,10 @@ class CustomerFilter(django_filters.FilterSet):
     region = django_filters.ModelChoiceFilter(queryset=Region.objects.all(), label=_("Region"))
     owner = django_filters.ModelChoiceFilter(queryset=tenant_users, label=_("Owner"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
-    # Last: account health is computed over the customers the other filters leave.
-    health = django_filters.ChoiceFilter(choices=HEALTH_CHOICES, method="filter_health",
-                                         label=_("Health"))
 
     class Meta:
         model = Customer
-        fields = ["q", "tier", "lifecycle_stage", "region", "owner", "is_active", "health"]
+        fields = ["q", "tier", "lifecycle_stage", "region", "owner", "is_active"]
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)
@@ -42,9 +35,6 @@ class CustomerFilter(django_filters.FilterSet):
 
     def filter_tier(self, queryset, name, value):
         return queryset.filter(tier="") if value == "none" else queryset.filter(tier=value)
-
-    def filter_health(self, queryset, name, value):
-        return health.in_band(queryset, value, tenant=self.request.tenant)
 
 
 class PeriodFigureFilter(django_filters.FilterSet):

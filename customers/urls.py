@@ -3,9 +3,7 @@ from django.urls import include, path
 from .views import customers, portfolio, records
 
 urlpatterns = [
-    path("", customers.customer_list, name="customer_list"),
     path("new/", customers.customer_create, name="customer_create"),
-    path("<int:pk>/", customers.customer_detail, name="customer_detail"),
     path("<int:pk>/edit/", customers.customer_edit, name="customer_edit"),
     path("<int:pk>/tier-override/", customers.override_set, name="override_set"),
     path("<int:pk>/tier-override/end/", customers.override_end, name="override_end"),

@@ -10,12 +10,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Role
+from customers import api as customers_api
 from customers.filters import TIER_CHOICES
 from kam.api import ALL_ROLES, Pagination
 from kam.schema import AutoSchema
 
 from . import caching, selectors, serializers
-from .filters import DashboardFilter
+from .filters import AccountFilter, DashboardFilter
 
 DASHBOARD_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
 
@@ -142,3 +143,11 @@ class DashboardViewSet(viewsets.GenericViewSet):
         rows = selectors.my_accounts(request.user, request.tenant)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(serializers.MyAccountSerializer(page, many=True).data)
+
+
+class CustomerViewSet(customers_api.CustomerViewSet):
+    """Customers with their current tier, filtered by account health too (`?health=`).
+    `tier`, `tier_source` and `score` come from the scoring runs and overrides and are
+    read-only."""
+
+    filterset_class = AccountFilter

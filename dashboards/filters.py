@@ -1,11 +1,17 @@
 """The dashboard's filters (region, tier, owner), shared by the page and the API: they
-narrow the base customer queryset every panel starts from."""
+narrow the base customer queryset every panel starts from. And the customer list's
+filters with account health (page and API)."""
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from customers.filters import TIER_CHOICES, tenant_users
+from customers.filters import TIER_CHOICES, CustomerFilter, tenant_users
 from customers.models import Customer, Region
+
+from . import health
+
+HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")),
+                  ("at_risk", _("At risk (0–49)")), ("no_data", _("No data yet"))]
 
 
 class DashboardFilter(django_filters.FilterSet):
@@ -27,3 +33,18 @@ class DashboardFilter(django_filters.FilterSet):
             return {}
         return {name: value for name, value in self.form.cleaned_data.items()
                 if value not in (None, "")}
+
+
+class AccountFilter(CustomerFilter):
+    """The customer list's filters and account health (the customer list page and
+    `GET /api/v1/customers/?health=`)."""
+
+    # Last: account health is computed over the customers the other filters leave.
+    health = django_filters.ChoiceFilter(choices=HEALTH_CHOICES, method="filter_health",
+                                         label=_("Health"))
+
+    class Meta(CustomerFilter.Meta):
+        fields = [*CustomerFilter.Meta.fields, "health"]
+
+    def filter_health(self, queryset, name, value):
+        return health.in_band(queryset, value, tenant=self.request.tenant)

@@ -1,18 +1,23 @@
 """The executive dashboard page: every panel's chart, with its numbers in a table one
-click away ("Show the numbers") and a link to the page behind it. Figures come from
-`dashboards.selectors`, the same functions the dashboard API serves."""
+click away ("Show the numbers") and a link to the page behind it; and the account
+manager's home. Figures come from `dashboards.selectors`, the same functions the
+dashboard API serves."""
 
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.permissions import tenant_required
+from jobs import selectors as job_selectors
+from jobs.models import ManagementReport
 
-from . import caching, health, selectors
+from . import caching, health, report, selectors
 from .charts import chart_labels
 from .filters import DashboardFilter
 
 DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
+report_required = tenant_required(frozenset({Role.ADMIN, Role.EXECUTIVE}))
 
 
 def style_filter_form(form):
@@ -45,3 +50,24 @@ def dashboard(request):
         "health_parts": [(key, label) for key, (label, _weight) in health.PARTS.items()],
         "chart_data": data, "computed_at": computed_at, "refresh_query": params.urlencode(),
     })
+
+
+@tenant_required()
+def home(request):
+    """The account manager's home: my accounts, my reminders, what is due in 14 days."""
+    return render(request, "dashboards/home.html", selectors.home(request.user, request.tenant))
+
+
+@report_required
+def report_list(request):
+    page = Paginator(job_selectors.reports(), 24).get_page(request.GET.get("page"))
+    for item in page:
+        item.month_label = report.month_label(item)
+    return render(request, "dashboards/report_list.html", {"page": page})
+
+
+@report_required
+def report_detail(request, pk):
+    item = get_object_or_404(ManagementReport, pk=pk)
+    return render(request, "dashboards/report_detail.html", {
+        "item": item, "report": report.present(item.data), "base_url": ""})

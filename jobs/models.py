@@ -63,7 +63,7 @@ class JobRun(TenantOwnedModel):
 
 class ManagementReport(TenantOwnedModel):
     """The monthly management report of one tenant, as generated: kept so executives can
-    open it later exactly as it was sent (`jobs.report` builds `data`)."""
+    open it later exactly as it was sent (`dashboards.report` builds `data`)."""
 
     period_start = models.DateField(_("month"))
     data = models.JSONField(_("data"), default=dict)

@@ -2,7 +2,7 @@
 hour of the tenant's day it is due.
 
 A job is a plain function `run(tenant, day, log)` living in its app (`customers.jobs`,
-`projects.jobs`, `satisfaction.jobs`, `jobs.report`); `day` is the tenant-local date the
+`projects.jobs`, `satisfaction.jobs`, `dashboards.report`); `day` is the tenant-local date the
 run is for and `log` a `jobs.services.RunLog` that collects counts and problems. The same
 function runs from Celery (`jobs.tasks.run_job`), from `manage.py run_job` and from the
 "Run now" button, so there is one implementation per job.
@@ -90,7 +90,7 @@ JOBS = {job.name: job for job in [
     Job("management-report", _("Monthly management report"),
         _("OPL progress, satisfaction movers, RAG summary and tier changes of the last "
           "month, e-mailed to the executives."),
-        "jobs.report.management_report", periods.MONTHLY, hour=6, minute=40),
+        "dashboards.report.management_report", periods.MONTHLY, hour=6, minute=40),
 ]}
 
 

@@ -4,20 +4,16 @@ and administrators)."""
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from accounts.permissions import admin_required, tenant_required
+from accounts.permissions import admin_required
 
-from . import registry, report, selectors, services
-from .models import JobRun, ManagementReport
-
-report_required = tenant_required(frozenset({Role.ADMIN, Role.EXECUTIVE}))
+from . import registry, selectors, services
+from .models import JobRun
 
 
 class RunNowForm(forms.Form):
@@ -56,18 +52,3 @@ def job_run_now(request):
         messages.success(request, _("“%(job)s” ran: %(outcome)s.") % {
             "job": job.label, "outcome": run.get_status_display()})
     return redirect("job_list")
-
-
-@report_required
-def report_list(request):
-    page = Paginator(selectors.reports(), 24).get_page(request.GET.get("page"))
-    for item in page:
-        item.month_label = report.month_label(item)
-    return render(request, "jobs/report_list.html", {"page": page})
-
-
-@report_required
-def report_detail(request, pk):
-    item = get_object_or_404(ManagementReport, pk=pk)
-    return render(request, "jobs/report_detail.html", {
-        "item": item, "report": report.present(item.data), "base_url": ""})

@@ -6,7 +6,6 @@ from accounts.api import MeViewSet
 from customers.api import (
     AccountPlanViewSet,
     ContactViewSet,
-    CustomerViewSet,
     InitiativeViewSet,
     InteractionViewSet,
     PeriodFigureViewSet,
@@ -17,7 +16,7 @@ from customers.api import (
     TierAssessmentViewSet,
     TierOverrideViewSet,
 )
-from dashboards.api import DashboardViewSet
+from dashboards.api import CustomerViewSet, DashboardViewSet
 from notifications.api import NotificationViewSet
 from projects.api import MilestoneViewSet, PpapElementViewSet, ProgrammeViewSet, RiskViewSet
 from satisfaction.api import (

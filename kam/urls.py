@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as accounts_views
+from dashboards import views as dashboard_views
 
 from . import views
 
@@ -21,13 +22,15 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("notifications/", include("notifications.urls")),
+    path("customers/", include("dashboards.account_urls")),
     path("customers/", include("customers.urls")),
     path("teams/", include("teams.urls")),
     path("programmes/", include("projects.urls")),
     path("satisfaction/", include("satisfaction.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("jobs/", include("jobs.urls")),
-    path("reports/", include("jobs.report_urls")),
+    path("reports/", include("dashboards.report_urls")),
+    path("", dashboard_views.home, name="home"),
     path("", include("accounts.urls")),
 ]
 

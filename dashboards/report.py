@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import TierAssessment
+from jobs.models import ManagementReport
 from kam import messages, periods
 from notifications.emails import absolute_url, recipient_language
 from notifications.services import notify
@@ -29,8 +30,6 @@ from projects.models import CLOSED_STAGES
 from satisfaction import opl
 from satisfaction import selectors as satisfaction_selectors
 from satisfaction.models import OplItem
-
-from .models import ManagementReport
 
 TOP_ITEMS = 10
 
@@ -175,7 +174,7 @@ def management_report(tenant, day, log):
                 _n, created = notify(
                     tenant=tenant, recipient=user, kind="management_report", text=text,
                     dedup_key=f"management-report:{first:%Y-%m}:{user.pk}", url=url,
-                    obj=report, email_template="jobs/email/report",
+                    obj=report, email_template="dashboards/email/report",
                     email_context={"report": present(report.data),
                                    "subject": _("KAM management report, %(month)s") % {
                                        "month": month},
