@@ -13,7 +13,7 @@ from customers.forms import InteractionForm, TierOverrideForm
 from customers.models import Customer, PainPoint, Technology
 from customers.views.common import get_customer, page, permissions
 
-from . import health
+from . import derived
 from .filters import AccountFilter
 
 PAGE_SIZE = 25
@@ -74,7 +74,7 @@ def customer_list(request):
     sort, descending = customer_selectors.parse_sort(request.GET.get("sort"))
     customers = customer_selectors.customer_list(filterset.qs, sort, descending)
     page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    found = health.current(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
+    found = derived.current(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
                            tenant=request.tenant)
     for customer in page_obj:
         customer.health = found.get(customer.pk)
@@ -102,7 +102,7 @@ def customer_detail(request, pk):
         "pain_points": customer_selectors.choice_labels(customer.pain_points, PainPoint),
         "figures": figures,
         "figures_chart": customer_selectors.figures_chart(figures),
-        "health": health.explain(customer, tenant=tenant, today=today),
+        "health": derived.explain(customer, tenant=tenant, today=today),
         "why": customer_selectors.tier_explanation(customer_selectors.latest_assessment(customer)),
         "override": customer_selectors.override_in_force(customer, today),
         "history": customer_selectors.tier_history(customer, tenant),

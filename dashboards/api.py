@@ -15,7 +15,7 @@ from customers.filters import TIER_CHOICES
 from kam.api import ALL_ROLES, Pagination
 from kam.schema import AutoSchema
 
-from . import caching, selectors, serializers
+from . import derived, selectors, serializers
 from .filters import AccountFilter, DashboardFilter
 
 DASHBOARD_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
@@ -70,7 +70,7 @@ class DashboardViewSet(viewsets.GenericViewSet):
     @panel_schema(serializers.DashboardSerializer, "Every dashboard panel",
                   "All panels of the executive dashboard in one answer.")
     def list(self, request):
-        data, _computed_at = caching.dashboard(self.scope())
+        data, _computed_at = derived.dashboard(self.scope())
         return Response(serializers.DashboardSerializer(data).data)
 
     @panel_schema(serializers.DashboardTiersSerializer, "Tiers and the Pareto curve",

@@ -7,4 +7,8 @@ class DashboardsConfig(AppConfig):
     verbose_name = _("Dashboards")
 
     def ready(self):
-        from . import signals  # noqa: F401 -- connects the stored health's invalidation
+        # Derived data (stored health, cached dashboards) listens to every write of what
+        # it derives from.
+        from . import derived
+
+        derived.connect()

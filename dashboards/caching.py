@@ -4,7 +4,7 @@ executives seldom wait while a whole portfolio is added up.
 - An entry holds the figures of a tenant, day and filter set, when they were computed,
   and the tenant's figures version they were computed at. Labels in the figures are
   lazy, so one entry serves every language.
-- A committed write to anything the dashboard shows (dashboards.signals) moves the
+- A committed write to anything the dashboard shows (dashboards.derived) moves the
   tenant's version on and has the worker refill the whole portfolio's entry a few
   seconds later: one refill per burst of writes.
 - An entry of the current version younger than DASHBOARD_CACHE_SECONDS is served as it

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.filters import TIER_CHOICES, CustomerFilter, tenant_users
 from customers.models import Customer, Region
 
-from . import health
+from . import derived
 
 HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")),
                   ("at_risk", _("At risk (0–49)")), ("no_data", _("No data yet"))]
@@ -47,4 +47,4 @@ class AccountFilter(CustomerFilter):
         fields = [*CustomerFilter.Meta.fields, "health"]
 
     def filter_health(self, queryset, name, value):
-        return health.in_band(queryset, value, tenant=self.request.tenant)
+        return derived.in_band(queryset, value, tenant=self.request.tenant)

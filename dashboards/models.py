@@ -11,7 +11,7 @@ class AccountHealth(TenantOwnedModel):
     """A customer's health (dashboards.health) as computed on `computed_on`.
 
     Fresh while `computed_on` is the tenant's today and `stale` is false. Writes to any
-    of its parts set `stale` (dashboards.signals); the nightly job and the first read
+    of its parts set `stale` (dashboards.derived); the nightly job and the first read
     after a write recompute it. So a stored value is never older than the day, and a
     change shows on the next read."""
 

@@ -12,7 +12,7 @@ from accounts.permissions import tenant_required
 from jobs import selectors as job_selectors
 from jobs.models import ManagementReport
 
-from . import caching, health, report, selectors
+from . import derived, health, report, selectors
 from .charts import chart_labels
 from .filters import DashboardFilter
 
@@ -39,7 +39,7 @@ def dashboard(request):
                                 request=request)
     style_filter_form(filterset.form)
     scope = selectors.scope_for(request.tenant, filterset)
-    data, computed_at = caching.dashboard(scope, refresh="refresh" in request.GET)
+    data, computed_at = derived.dashboard(scope, refresh="refresh" in request.GET)
     query = request.GET.urlencode() if scope.filters else ""
     params = request.GET.copy()
     params.pop("refresh", None)

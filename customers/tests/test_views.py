@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -482,7 +483,8 @@ def test_logging_an_interaction_updates_the_contacts_last_contact(client, tenant
 def policy_data(**weights):
     data = {"normalisation": "minmax", "lookback_quarters": "4", "method": "count_share",
             "a_share": "0.1", "b_share": "0.2", "a_revenue_cutoff": "0.8",
-            "b_revenue_cutoff": "0.95", "concentration_threshold": "0.3"}
+            "b_revenue_cutoff": "0.95", "concentration_threshold": "0.3",
+            "coverage_share": "0.8"}
     defaults = dict.fromkeys(scoring.CRITERIA, 0) | {"revenue": 0.5, "gross_margin": 0.5}
     data.update({f"weight_{name}": str(value) for name, value in (defaults | weights).items()})
     return data
@@ -625,3 +627,23 @@ def test_account_page_shows_plans_history_and_empty_panels(client, tenant, in_te
     page = text(client.get(reverse("customer_detail", args=[customer.pk])))
     assert "Plan 2026" in page
     assert "Override to B expired" in page
+
+
+def test_the_policy_page_sets_the_complete_quarter_share(client, tenant, in_tenant, login):
+    login("admin")
+    response = client.post(reverse("scoring_policy_edit"),
+                           {**policy_data(), "coverage_share": "0.6"})
+    assert response.status_code == 302
+    assert scoring.current_policy(tenant).coverage_share == Decimal("0.6")
+
+
+def test_two_versions_saved_one_after_the_other_get_two_numbers(tenant, in_tenant):
+    from customers import services
+    from tests.factories import MembershipFactory
+
+    user = MembershipFactory(tenant=tenant, role="admin").user
+    first = services.save_policy_version(tenant=tenant, user=user, values={})
+    second = services.save_policy_version(tenant=tenant, user=user,
+                                          values={"lookback_quarters": 6})
+    assert (first.version, second.version) == (1, 2)
+    assert second.lookback_quarters == 6 and second.weights == first.weights

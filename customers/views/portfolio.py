@@ -2,7 +2,7 @@
 service standards. The rules are customers/scoring.py's and customers/cadence.py's."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import tenant_required
 
-from .. import cadence, scoring, selectors
+from .. import cadence, scoring, selectors, services
 from ..forms import ScoringPolicyForm, ServiceStandardsForm
 from ..models import InteractionKind, ScoringRun
-from .common import ADMIN_ROLES, admin_required, page, save_form, scoring_required
+from .common import ADMIN_ROLES, add_errors, admin_required, page, scoring_required
 
 PAGE_SIZE = 25
 
@@ -36,7 +36,7 @@ def scoring_policy(request):
         "tab": "policy", "policy": policy, "saved": saved,
         "pct": {name: getattr(policy, name) * 100 for name in (
             "a_share", "b_share", "a_revenue_cutoff", "b_revenue_cutoff",
-            "concentration_threshold")},
+            "concentration_threshold", "coverage_share")},
         "weights": selectors.weight_rows(policy.weights),
         "versions": selectors.policy_versions() if saved else [],
         "latest_run": selectors.latest_run(),
@@ -54,10 +54,12 @@ def scoring_policy_edit(request):
             messages.info(request, _("Nothing changed: the policy stays at version %(v)s.")
                           % {"v": current_version})
             return redirect("scoring_policy")
-        new = save_form(form, None, _(
-            "Another administrator saved a policy version at the same moment. Reload the "
-            "page and make your change again."), user=request.user)
-        if new is not None:
+        try:
+            new = services.save_policy_version(tenant=request.tenant, user=request.user,
+                                               values=form.policy_values())
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
             messages.success(request, _(
                 "Scoring policy version %(v)s saved. It applies from the next scoring run."
             ) % {"v": new.version})
@@ -164,7 +166,7 @@ def scoring_standards(request):
         raise PermissionDenied(_("Only administrators change the service standards."))
     form = ServiceStandardsForm(request.POST or None, standards=standards)
     if request.method == "POST" and form.is_valid():
-        if form.save(request.tenant):
+        if services.set_service_standards(tenant=request.tenant, standards=form.standards()):
             messages.success(request, _("Service standards saved. The account pages check "
                                         "the cadence against them from now on."))
         else:

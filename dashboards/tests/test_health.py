@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboards import health
+from dashboards import derived, health
 from tests.factories import (
     AnswerFactory,
     ContactFactory,
@@ -74,7 +74,7 @@ def test_a_new_customer_has_no_data_not_a_low_health(tenant, in_tenant):
     customer = CustomerFactory(tenant=tenant, tier="C")
     ServiceStandardFactory(tenant=tenant, tier="C", kind="business_review", max_days=365)
 
-    h = health.explain(customer, tenant=tenant)
+    h = derived.explain(customer, tenant=tenant)
 
     assert scores(h) == dict.fromkeys(health.PART_KEYS)
     assert h.value is None and h.band == health.NO_DATA and str(h.band_label) == "No data"
@@ -90,7 +90,7 @@ def test_parts_apply_once_they_have_data(tenant, in_tenant):
     InteractionFactory(tenant=tenant, customer=customer, kind="call",
                        occurred_on=tenant.today())
 
-    h = health.explain(customer, tenant=tenant)
+    h = derived.explain(customer, tenant=tenant)
 
     # One contact: 1 of 5 checks (20); an OPL item, done: 100; a call logged but no
     # business review within 365 days: 0 of 1 standard met.
@@ -160,7 +160,7 @@ def test_every_part_from_the_data(tenant, in_tenant):
                         on_time_delivery=95, quality_ppm=100)
     PeriodFigureFactory(tenant=tenant, customer=customer, period="2026Q3")
 
-    h = health.explain(customer, tenant=tenant)
+    h = derived.explain(customer, tenant=tenant)
 
     assert scores(h) == {"satisfaction": 75.0, "opl": 70.0, "programmes": 50.0,
                          "relationships": 60.0, "cadence": 50.0, "scorecard": 82.5}

@@ -1,5 +1,5 @@
 """Derived figures never go stale silently: every model that account health and the
-executive dashboard read is listed in dashboards.signals, and a write to each of them —
+executive dashboard read is listed in dashboards.derived, and a write to each of them —
 a save, a delete, an UPDATE statement, a bulk insert or bulk update — marks the touched
 customers' stored health stale and moves the tenant's dashboard version on. So do the
 product's bulk paths as users meet them: the service-standards page, the customer
@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Customer, ServiceStandard
-from dashboards import caching, health, selectors
+from dashboards import caching, derived, health, selectors
+from dashboards.derived import DASHBOARD_SOURCES, HEALTH_PARTS
 from dashboards.models import AccountHealth
-from dashboards.signals import DASHBOARD_SOURCES, HEALTH_PARTS
 from dashboards.tests.portfolio import build_portfolio
 from kam.tenancy import TenantOwnedModel, tenant_context
 from tests.test_isolation import factory_for
@@ -65,13 +65,13 @@ def version(tenant):
 
 def fresh(tenant):
     """Store every customer's health as of now; return the dashboard version."""
-    health.refresh(Customer.objects.all(), tenant=tenant, everything=True)
+    derived.refresh(Customer.objects.all(), tenant=tenant, everything=True)
     assert not AccountHealth.objects.filter(stale=True).exists()
     return version(tenant)
 
 
 def customer_of(row):
-    from dashboards.signals import _from_instances
+    from dashboards.derived import _from_instances
 
     if isinstance(row, Customer):
         return row.pk

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from customers import services as customer_services
 from customers.models import Customer
-from dashboards import health
+from dashboards import derived, health
 from dashboards.jobs import refresh_health
 from dashboards.models import AccountHealth
 from jobs.services import RunLog
@@ -25,7 +25,7 @@ from tests.factories import (
 
 
 def value_of(customer, tenant, today=None):
-    return health.current(Customer.objects.filter(pk=customer.pk), tenant=tenant,
+    return derived.current(Customer.objects.filter(pk=customer.pk), tenant=tenant,
                           today=today)[customer.pk].value
 
 
@@ -36,10 +36,10 @@ def stored(customer):
 def test_fresh_health_is_read_not_recomputed(tenant, in_tenant, django_assert_num_queries):
     for _ in range(5):
         OplItemFactory(tenant=tenant, customer=CustomerFactory(tenant=tenant))
-    first = health.current(Customer.objects.all(), tenant=tenant)
+    first = derived.current(Customer.objects.all(), tenant=tenant)
 
     with django_assert_num_queries(2):  # nothing outdated; the stored rows
-        again = health.current(Customer.objects.all(), tenant=tenant)
+        again = derived.current(Customer.objects.all(), tenant=tenant)
 
     assert {pk: h.value for pk, h in again.items()} == {pk: h.value for pk, h in first.items()}
     assert {pk: h.inputs for pk, h in again.items()} == {pk: h.inputs for pk, h in first.items()}

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboards import health, selectors
+from dashboards import derived, selectors
 from dashboards.filters import DashboardFilter
 from kam import periods
 from satisfaction import index
@@ -148,7 +148,7 @@ def test_a_new_campaign_counts_only_once_enough_departments_answered(in_tenant):
     assert data["coverage"] == {"answered": 24, "invited": 48}
     assert data["waiting"] == [{"period": opened.period, "answered": 2, "invited": 48}]
     assert data["index"] == 75.0  # the closed quarter's 4 of 5, not the open one's 1 of 5
-    h = health.explain(customers[0], tenant=in_tenant)
+    h = derived.explain(customers[0], tenant=in_tenant)
     assert h.inputs["satisfaction"]["period"] == closed.period
     assert h.inputs["satisfaction"]["interim"] is False
 
@@ -163,7 +163,7 @@ def test_an_open_campaign_answered_enough_is_shown_as_interim(in_tenant):
     assert data["campaign"] == opened.period and data["interim"]
     assert data["coverage"] == {"answered": 12, "invited": 16} and data["waiting"] == []
     assert all(row["coverage"] == {"answered": 3, "invited": 4} for row in data["rows"])
-    h = health.explain(customers[0], tenant=in_tenant)
+    h = derived.explain(customers[0], tenant=in_tenant)
     assert h.inputs["satisfaction"] == {"index": 100.0, "period": opened.period,
                                         "answered": 3, "invited": 4, "interim": True}
 

@@ -92,3 +92,22 @@ def test_an_admin_sets_when_an_open_campaign_counts(page, live_server, portfolio
     page.wait_for_selector(".alert-success")
     assert "counts once 60 % of its invitations" in page.locator(".alert-success").inner_text()
     assert page.locator("#satisfaction-settings input[name=interim_percent]").input_value() == "60"
+
+
+def test_an_admin_sets_the_complete_quarter_share_and_scores_as_of_a_quarter(
+        page, live_server, portfolio):
+    tenant = portfolio.tenant
+    log_in(page, live_server, MembershipFactory(tenant=tenant, role="admin").user)
+    page.goto(url(live_server, "scoring_policy_edit"))
+    page.fill("input[name=coverage_share]", "0.6")
+    page.get_by_role("button", name="Save as a new version").click()
+    page.wait_for_selector(".alert-success")
+    assert "60 % of the customers" in page.locator("#policy-coverage").inner_text()
+    assert_accessible(page)
+
+    before = periods.shift_period(periods.current_period(tenant.today()), -2)
+    page.select_option("#run-as-of", before)
+    page.click("#run-scoring")
+    page.wait_for_selector("#run-window")
+    assert f"Chosen to end with {before}." in page.locator("#run-window").inner_text()
+    assert_accessible(page)

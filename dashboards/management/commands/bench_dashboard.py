@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Tenant, User
 from customers.cadence import ensure_default_standards
 from customers.models import Contact, Customer, Interaction, PeriodFigure, Region
-from dashboards import caching, health, selectors
+from dashboards import caching, derived, selectors
 from kam import periods as kam_periods
 from kam.tenancy import TenantOwnedModel, tenant_context
 from projects.models import Milestone, MilestoneKind, Programme
@@ -115,7 +115,7 @@ class Command(BaseCommand):
                           + f"; database: {connection.vendor}")
 
         # What the nightly `account-health` job does; the day's pages then read it.
-        seconds, queries = timed(lambda: health.refresh(
+        seconds, queries = timed(lambda: derived.refresh(
             Customer.objects.filter(is_active=True), tenant=tenant, everything=True), 1)
         self.stdout.write(f"nightly health refresh:  {seconds[0] * 1000:7.1f} ms, "
                           f"{queries} queries")
@@ -156,7 +156,7 @@ class Command(BaseCommand):
         # customer's health is recomputed (and stored) on the way.
         with override_settings(ALLOWED_HOSTS=["testserver"], DASHBOARD_CACHE_SECONDS=0):
             def get_outdated():
-                health.mark_stale(tenant)
+                derived.mark_stale(tenant)
                 response = client.get("/dashboard/")
                 assert response.status_code == 200, response.status_code
             seconds, queries = timed(get_outdated, repeat)
