@@ -8,8 +8,8 @@ role of the tenant reads.
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
+from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -22,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
 from accounts import roles
-from accounts.models import Role, Tenant
+from accounts.models import Role
 from kam import messages as stored_messages
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
@@ -334,12 +334,12 @@ class ScoringPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     write_roles = ADMINS
 
     def perform_create(self, serializer):
-        tenant = self.request.tenant
-        with transaction.atomic():
-            # Versions are numbered per tenant: hold the tenant's row while numbering.
-            Tenant.objects.select_for_update().filter(pk=tenant.pk).exists()
-            latest = ScoringPolicy.objects.aggregate(v=Max("version"))["v"] or 0
-            serializer.save(tenant=tenant, version=latest + 1, created_by=self.request.user)
+        try:
+            serializer.instance = services.save_policy_version(
+                tenant=self.request.tenant, user=self.request.user,
+                values=serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise DRFValidationError(drf_errors(exc)) from None
 
 
 # --- regions, relationship map, cadence, plans ------------------------------------

@@ -9,8 +9,6 @@ same error).
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import KAM, WORK, assignable_members, tenant_members
@@ -29,7 +27,6 @@ from .models import (
     PeriodFigure,
     Region,
     ScoringPolicy,
-    ServiceStandard,
     Technology,
     Tier,
 )
@@ -295,7 +292,8 @@ class ScoringPolicyForm(forms.ModelForm):
     class Meta:
         model = ScoringPolicy
         fields = ["normalisation", "lookback_quarters", "method", "a_share", "b_share",
-                  "a_revenue_cutoff", "b_revenue_cutoff", "concentration_threshold", "weights"]
+                  "a_revenue_cutoff", "b_revenue_cutoff", "concentration_threshold",
+                  "coverage_share", "weights"]
         help_texts = {
             "lookback_quarters": _("How many quarters, ending with the latest one that has "
                                    "figures, a run looks at."),
@@ -306,6 +304,8 @@ class ScoringPolicyForm(forms.ModelForm):
             "b_revenue_cutoff": _("Share-of-revenue method: 0.95 = B until 95 %."),
             "concentration_threshold": _("0.30 flags a customer with more than 30 percent of the "
                                          "revenue."),
+            "coverage_share": _("0.80: a quarter ends the window once 80 percent of the "
+                                "customers with figures the quarter before have reported it."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -336,17 +336,9 @@ class ScoringPolicyForm(forms.ModelForm):
         }
         return cleaned
 
-    @transaction.atomic
-    def save(self, *, user):
-        """Save the edits as the next version (the versions before stay as they were)."""
-        policy = super().save(commit=False)
-        latest = ScoringPolicy.objects.aggregate(v=Max("version"))["v"] or 0
-        policy.pk = None
-        policy._state.adding = True
-        policy.version = latest + 1
-        policy.created_by = user
-        policy.save()
-        return policy
+    def policy_values(self):
+        """The edited values, for services.save_policy_version."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
 class ServiceStandardsForm(forms.Form):
@@ -372,26 +364,7 @@ class ServiceStandardsForm(forms.Form):
     def rows(self):
         return [(tier, [self[name] for name in names]) for tier, names in self.grid]
 
-    @transaction.atomic
-    def save(self, tenant):
-        """Write the whole grid at once: create, update and delete in one transaction."""
-        existing = {(s.tier, s.kind): s for s in ServiceStandard.objects.all()}
-        to_create, to_update, to_delete = [], [], []
-        for tier, names in self.grid:
-            for name in names:
-                kind = name.split("__", 1)[1]
-                days = self.cleaned_data.get(name)
-                standard = existing.get((tier, kind))
-                if days is None:
-                    if standard is not None:
-                        to_delete.append(standard.pk)
-                elif standard is None:
-                    to_create.append(ServiceStandard(tenant=tenant, tier=tier, kind=kind,
-                                                     max_days=days))
-                elif standard.max_days != days:
-                    standard.max_days = days
-                    to_update.append(standard)
-        ServiceStandard.objects.filter(pk__in=to_delete).delete()
-        ServiceStandard.objects.bulk_update(to_update, ["max_days"])
-        ServiceStandard.objects.bulk_create(to_create)
-        return len(to_create) + len(to_update) + len(to_delete)
+    def standards(self):
+        """{(tier, kind): max days or None} as entered."""
+        return {(tier, name.split("__", 1)[1]): self.cleaned_data.get(name)
+                for tier, names in self.grid for name in names}

@@ -215,7 +215,7 @@ class ScoringPolicySerializer(TenantModelSerializer):
         model = ScoringPolicy
         fields = ["id", "version", "weights", "normalisation", "lookback_quarters", "method",
                   "a_share", "b_share", "a_revenue_cutoff", "b_revenue_cutoff",
-                  "concentration_threshold", "created_by", "created_at"]
+                  "concentration_threshold", "coverage_share", "created_by", "created_at"]
         read_only_fields = ["version", "created_by", "created_at"]
 
     def validate_weights(self, value):

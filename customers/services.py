@@ -12,12 +12,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
-from accounts.models import Role
+from accounts.models import Role, Tenant
 from kam import messages
 from kam.periods import read_quarter
 
 from . import row_messages, scoring
-from .models import Customer, InteractionContact, InteractionParticipant, PeriodFigure, TierOverride
+from .models import (
+    Customer,
+    InteractionContact,
+    InteractionParticipant,
+    PeriodFigure,
+    ScoringPolicy,
+    ServiceStandard,
+    TierOverride,
+)
 from .signals import customers_changed
 
 FIGURE_FIELDS = [
@@ -297,3 +305,49 @@ def save_interaction(interaction, *, our_people=(), contacts=()):
         Q(last_contact_on__lt=on) | Q(last_contact_on__isnull=True)
     ).update(last_contact_on=on)
     return interaction
+
+
+# --- the scoring policy and the service standards --------------------------------------
+
+POLICY_FIELDS = ["weights", "normalisation", "lookback_quarters", "method", "a_share",
+                 "b_share", "a_revenue_cutoff", "b_revenue_cutoff", "concentration_threshold",
+                 "coverage_share"]
+
+
+@transaction.atomic
+def save_policy_version(*, tenant, user, values: dict) -> ScoringPolicy:
+    """A new version of `tenant`'s scoring policy with `values` (of POLICY_FIELDS; the
+    others as the newest version has them): the versions before stay as they were.
+    Versions are numbered per tenant under a lock of the tenant's row, so two
+    administrators saving at once get two versions, not one error."""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).exists()
+    newest = ScoringPolicy.objects.order_by("-version").first()
+    base = {name: getattr(newest, name) for name in POLICY_FIELDS} if newest else {}
+    policy = ScoringPolicy(tenant=tenant, version=(newest.version if newest else 0) + 1,
+                           created_by=user, **{**base, **values})
+    policy.full_clean(exclude=["tenant", "created_by"])
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def set_service_standards(*, tenant, standards: dict) -> int:
+    """Make `tenant`'s service standards `standards` ({(tier, kind): max days, or None for
+    no standard}) in one transaction of bulk writes; returns how many changed."""
+    existing = {(s.tier, s.kind): s for s in ServiceStandard.objects.all()}
+    to_create, to_update, to_delete = [], [], []
+    for (tier, kind), days in standards.items():
+        standard = existing.get((tier, kind))
+        if days is None:
+            if standard is not None:
+                to_delete.append(standard.pk)
+        elif standard is None:
+            to_create.append(ServiceStandard(tenant=tenant, tier=tier, kind=kind,
+                                             max_days=days))
+        elif standard.max_days != days:
+            standard.max_days = days
+            to_update.append(standard)
+    ServiceStandard.objects.filter(pk__in=to_delete).delete()
+    ServiceStandard.objects.bulk_update(to_update, ["max_days"])
+    ServiceStandard.objects.bulk_create(to_create)
+    return len(to_create) + len(to_update) + len(to_delete)
