@@ -1,17 +1,17 @@
-"""Browser-side role checks; the API's counterpart is kam.api.RolePermission."""
+"""Browser-side capability checks; the API's counterpart is kam.api.CapabilityPermission."""
 
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
-from .models import Role
-
-EVERY_ROLE = frozenset(Role.values)
+from . import roles
 
 
-def tenant_required(roles=EVERY_ROLE):
-    """Require a logged-in user with an active membership whose role is in `roles`."""
+def tenant_required(capability="read"):
+    """Require a logged-in user with an active membership whose role has `capability`
+    (a name in accounts.roles.CAPABILITIES)."""
+    roles.roles_for(capability)  # an unknown name fails when the view is defined
 
     def decorator(view):
         @wraps(view)
@@ -20,7 +20,7 @@ def tenant_required(roles=EVERY_ROLE):
                 return redirect_to_login(request.get_full_path())
             if request.membership is None:
                 raise PermissionDenied("You are not a member of any active workspace.")
-            if request.role not in roles:
+            if not roles.allows(request.role, capability):
                 raise PermissionDenied("Your role does not allow this page.")
             return view(request, *args, **kwargs)
 
@@ -29,4 +29,4 @@ def tenant_required(roles=EVERY_ROLE):
     return decorator
 
 
-admin_required = tenant_required(frozenset({Role.ADMIN}))
+admin_required = tenant_required("manage_workspace")

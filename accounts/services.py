@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from kam.tenancy import tenant_context
 
+from . import roles
 from .models import ApiToken, Membership, Role, User, hash_token
 
 # Tokens are marked as used at most this often, so reads do not write on every request.
@@ -109,10 +110,12 @@ def deactivate_member(membership):
 
 
 def _keep_an_admin(membership, new_role):
-    """A tenant never loses its last administrator."""
-    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+    """A tenant never loses its last administrator (who manages the workspace)."""
+    if (not roles.allows(membership.role, "manage_workspace")
+            or roles.allows(new_role, "manage_workspace")):
         return
-    others = Membership.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=membership.pk)
+    others = Membership.objects.filter(role__in=roles.roles_for("manage_workspace"),
+                                       is_active=True).exclude(pk=membership.pk)
     if not others.exists():
         raise ValidationError({"role": _("The workspace needs at least one administrator.")})
 

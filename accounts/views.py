@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import roles, services
 from .forms import ApiTokenForm, LoginForm, MemberAddForm, MembershipForm, TenantSettingsForm
 from .middleware import SESSION_TENANT_KEY
 from .models import ApiToken, Membership
@@ -136,7 +136,7 @@ def member_edit(request, pk):
 def token_list(request):
     """A user's own API tokens; admins see the whole workspace's."""
     tokens = ApiToken.objects.select_related("user")
-    if request.role != "admin":
+    if not roles.allows(request.role, "manage_workspace"):
         tokens = tokens.filter(user=request.user)
     form = ApiTokenForm(request.POST or None, owner_role=request.role)
     raw_token = None
@@ -160,7 +160,7 @@ def token_list(request):
 @tenant_required()
 def token_revoke(request, pk):
     tokens = ApiToken.objects.all()
-    if request.role != "admin":
+    if not roles.allows(request.role, "manage_workspace"):
         tokens = tokens.filter(user=request.user)
     token = get_object_or_404(tokens, pk=pk)
     services.revoke_api_token(token)

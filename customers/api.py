@@ -22,11 +22,11 @@ from rest_framework.settings import api_settings
 from rest_framework.utils import json
 
 from accounts import roles
-from accounts.models import Role
 from kam import messages as stored_messages
+from kam.imports import row_messages
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
-from . import row_messages, scoring, services
+from . import scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
 from .models import (
     AccountPlan,
@@ -64,15 +64,11 @@ from .serializers import (
     drf_errors,
 )
 
-CUSTOMER_WRITERS = frozenset({Role.ADMIN, Role.MANAGER})
-ADMINS = frozenset({Role.ADMIN})
-TIER_DECIDERS = services.OVERRIDE_ROLES  # admin and executive
-
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
 class WriteViewSet(AccountWriteMixin, TenantModelViewSet):
-    write_roles = CUSTOMER_WRITERS
+    write_capability = "edit_accounts"
 
 
 class BulkJSONParser(parsers.BaseParser):
@@ -126,7 +122,7 @@ class CustomerViewSet(WriteViewSet):
         "last scoring run computed. Answers the customer; 404 when no override is in force. "
         "Admins and executives only.")
     @action(detail=True, methods=["post", "delete"], url_path="tier-override",
-            write_roles=TIER_DECIDERS)
+            write_capability="override_tiers")
     def tier_override(self, request, pk=None):
         customer = self.get_object()
         if request.method == "DELETE":
@@ -301,7 +297,7 @@ class ScoringRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     serializer_class = ScoringRunSerializer
     filterset_fields = ["trigger"]
     ordering_fields = ["started_at", "duration_ms", "changes"]
-    write_roles = TIER_DECIDERS
+    write_capability = "run_scoring"
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -331,7 +327,7 @@ class ScoringPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     queryset = ScoringPolicy.objects.all()
     serializer_class = ScoringPolicySerializer
     ordering_fields = ["version", "created_at"]
-    write_roles = ADMINS
+    write_capability = "manage_workspace"
 
     def perform_create(self, serializer):
         try:
@@ -351,7 +347,7 @@ class RegionViewSet(WriteViewSet):
     serializer_class = RegionSerializer
     search_fields = ["name", "code"]
     ordering_fields = ["name", "code"]
-    write_roles = ADMINS
+    write_capability = "manage_workspace"
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -404,7 +400,7 @@ class ServiceStandardViewSet(WriteViewSet):
     serializer_class = ServiceStandardSerializer
     filterset_fields = ["tier", "kind"]
     ordering_fields = ["tier", "kind", "max_days"]
-    write_roles = ADMINS
+    write_capability = "manage_workspace"
     account_path = None
 
 

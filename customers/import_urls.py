@@ -1,20 +1,26 @@
 from django.urls import path
 
+from kam.imports import kinds
+
 from . import import_views as views
 
-# Mounted at /customers/import/. One URL per kind and format (no free-form kwargs).
+
+def _kind_urls():
+    """One upload page and two templates per registered kind (the apps registered theirs
+    at start-up, before the URLs load): fixed URLs, no free-form kwargs."""
+    for kind in kinds.all_kinds():
+        yield path(f"{kind.name}/", views.import_upload, {"kind": kind.name},
+                   name=f"import_{kind.name}")
+        for file_format in ("csv", "xlsx"):
+            yield path(f"{kind.name}/template.{file_format}", views.import_template,
+                       {"kind": kind.name, "file_format": file_format},
+                       name=f"import_{kind.name}_template_{file_format}")
+
+
+# Mounted at /customers/import/.
 urlpatterns = [
     path("", views.import_home, name="import_home"),
-    path("customers/", views.import_upload, {"kind": "customers"}, name="import_customers"),
-    path("figures/", views.import_upload, {"kind": "figures"}, name="import_figures"),
-    path("customers/template.csv", views.import_template,
-         {"kind": "customers", "file_format": "csv"}, name="import_customers_template_csv"),
-    path("customers/template.xlsx", views.import_template,
-         {"kind": "customers", "file_format": "xlsx"}, name="import_customers_template_xlsx"),
-    path("figures/template.csv", views.import_template,
-         {"kind": "figures", "file_format": "csv"}, name="import_figures_template_csv"),
-    path("figures/template.xlsx", views.import_template,
-         {"kind": "figures", "file_format": "xlsx"}, name="import_figures_template_xlsx"),
+    *_kind_urls(),
     path("jobs/<int:pk>/", views.import_job, name="import_job"),
     path("jobs/<int:pk>/progress/", views.import_job_progress, name="import_job_progress"),
     path("jobs/<int:pk>/commit/", views.import_job_commit, name="import_job_commit"),

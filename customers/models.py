@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kam import codes
+from kam.imports import kinds
 from kam.periods import validate_period
 from kam.tenancy import TenantOwnedModel
 
@@ -592,15 +593,12 @@ class Initiative(TenantOwnedModel):
 
 
 class ImportJob(TenantOwnedModel):
-    """An uploaded CSV/XLSX file of customers or period figures, from dry run to commit.
+    """An uploaded CSV/XLSX file of one import kind (customers, period figures, survey
+    answers: kam.imports.kinds), from dry run to commit.
 
     The file's bytes live in the row itself, so they are scoped to the tenant like any
-    other row. Rules: customers/importing.py.
+    other row. Rules: kam/imports/ and customers/import_jobs.py.
     """
-
-    class Kind(models.TextChoices):
-        CUSTOMERS = "customers", _("Customers")
-        FIGURES = "figures", _("Period figures")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Checking")
@@ -610,7 +608,10 @@ class ImportJob(TenantOwnedModel):
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The name of a registered kind; the apps register theirs, so it has no fixed choices.
+    kind = models.CharField(_("kind"), max_length=20)
+    # What the kind needs besides the file (JSON), e.g. the survey campaign.
+    options = models.JSONField(_("options"), default=dict, blank=True)
     original_filename = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=4,
                                    choices=[("csv", "CSV"), ("xlsx", "XLSX")])
@@ -625,7 +626,7 @@ class ImportJob(TenantOwnedModel):
     # a message is a kam.messages dict (older jobs: plain text).
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error_count = models.PositiveIntegerField(_("errors found"), default=0)
-    # What the dry run found the file would change (customers.services.ChangePreview:
+    # What the dry run found the file would change (kam.imports.rows.ChangePreview:
     # new rows, changed fields old → new, capped), and for figures how many customers'
     # figures changed.
     preview = models.JSONField(_("preview"), default=dict, blank=True)
@@ -643,7 +644,15 @@ class ImportJob(TenantOwnedModel):
         verbose_name = _("import")
 
     def __str__(self):
-        return f"{self.get_kind_display()}: {self.original_filename}"
+        return f"{self.title}: {self.original_filename}"
+
+    @property
+    def title(self):
+        """The kind as the pages name this job ("Survey answers 2026Q1")."""
+        try:
+            return kinds.get(self.kind).title(self.options or {})
+        except LookupError:  # a kind no installed app registers any more
+            return self.kind
 
     @property
     def is_busy(self):

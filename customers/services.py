@@ -1,22 +1,31 @@
-"""Write use cases for customers: figures upsert, tier overrides, interactions."""
+"""Write use cases for customers: figures (checked, then written in bulk), tier overrides,
+interactions, the scoring policy and service standards."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
-from accounts.models import Role, Tenant
+from accounts.models import Tenant
 from kam import messages
+from kam.imports import kinds as import_kinds
+from kam.imports.rows import (
+    ChangePreview,
+    RowError,
+    UpsertResult,
+    not_on_team_error,
+    preview_value,
+    row_errors,
+)
 from kam.periods import read_quarter
 
-from . import row_messages, scoring
+from . import scoring
 from .models import (
     Customer,
     InteractionContact,
@@ -34,131 +43,29 @@ FIGURE_FIELDS = [
 ]
 
 
-@dataclass
-class RowError:
-    row: int  # 1-based position in the upload (a spreadsheet line number when known)
-    field: str
-    message: object  # a stored message (kam.messages): rendered in the reader's language
-
-    def as_dict(self):
-        return {"row": self.row, "field": self.field, "message": self.message}
-
-
-@dataclass
-class UpsertResult:
-    created: int = 0
-    updated: int = 0
-    errors: list = field(default_factory=list)
-    # Customers with a new figure row or a changed value: what a re-scoring would see.
-    changed_customer_ids: set = field(default_factory=set)
-
-    @property
-    def ok(self):
-        return not self.errors
-
-
-PREVIEW_LIMIT = 1000  # entries a preview keeps; its counts cover every row
-
-
-@dataclass
-class ChangePreview:
-    """What an upsert would change, row by row, for the dry-run page: each new row with
-    its values, each changed field of an existing row (old → new), and a count of the
-    rows that change nothing. Entries are capped at `limit`; the counts are not.
-
-    An entry is {"row", "code", "period" (figures), "field", "old", "new", "flag"} for a
-    change, or {"row", "code", "period", "new_row": True, "values": [[column, value]]}
-    for a new row. Values are JSON: None, text, {"number": "1.50"} or a stored message
-    (a choice label, yes/no), shown in the reader's language and number format."""
-
-    limit: int = PREVIEW_LIMIT
-    new_rows: int = 0
-    changed_rows: int = 0
-    unchanged_rows: int = 0
-    changes: int = 0  # entries, listed or not
-    flagged_count: int = 0
-    entries: list = field(default_factory=list)
-    flagged: list = field(default_factory=list)  # the entries to look at twice
-
-    def _add(self, entry):
-        self.changes += 1
-        if len(self.entries) < self.limit:
-            self.entries.append(entry)
-        if entry.get("flag"):
-            self.flagged_count += 1
-            if len(self.flagged) < self.limit:
-                self.flagged.append(entry)
-
-    def new_row(self, row, code, values, period=""):
-        self.new_rows += 1
-        self._add({"row": row, "code": code, "period": period, "new_row": True,
-                   "values": [[column, value] for column, value in values]})
-
-    def changed_row(self, row, code, changes, period=""):
-        """`changes`: [(column, old, new, flag or "")], none of them equal."""
-        if not changes:
-            self.unchanged_rows += 1
-            return
-        self.changed_rows += 1
-        for column, old, new, flag in changes:
-            self._add({"row": row, "code": code, "period": period, "field": column,
-                       "old": old, "new": new, "flag": flag})
-
-    def as_dict(self):
-        return {"new_rows": self.new_rows, "changed_rows": self.changed_rows,
-                "unchanged_rows": self.unchanged_rows, "changes": self.changes,
-                "flagged_count": self.flagged_count, "entries": self.entries,
-                "flagged": self.flagged}
-
-
-YES, NO = gettext_lazy("yes"), gettext_lazy("no")
-
-
-def preview_value(value, decimal_places=None):
-    """A field's value as a ChangePreview keeps it (see there)."""
-    if value is None or value == "":
-        return None
-    if messages.is_message(value):
-        return value
-    if isinstance(value, bool):
-        return messages.message(YES if value else NO)
-    if isinstance(value, Promise):
-        return messages.message(value)
-    if isinstance(value, Decimal | int):
-        number = Decimal(value)
-        if decimal_places is not None:
-            number = number.quantize(Decimal(1).scaleb(-decimal_places))
-        return {"number": str(number)}
-    return str(value)
-
-
-def row_errors(row_number, exc, model, column_of=None):
-    """RowErrors, with the product's column-aware messages, of a model ValidationError."""
-    return [RowError(row_number, column, message)
-            for column, message in row_messages.model_errors(exc, model, column_of)]
-
-
-def not_on_team_error(number, field, code):
-    return RowError(number, field, messages.message(roles.NOT_ON_TEAM, code=code))
-
-
 NO_CUSTOMER = gettext_lazy("No customer with code “%(code)s” in this workspace.")
 FIGURES_TWICE = gettext_lazy(
     "%(code)s %(period)s appears twice in this upload (also line %(line)d).")
 
 
-def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=None,
-                   editable=None, preview=None):
-    """Create or update period figures keyed by customer code and period, all or nothing.
+@dataclass
+class FigurePlan:
+    """A check of figure rows: its result, and the figures to write in row order."""
 
-    `rows` are dicts with `customer_code`, `period` and any of FIGURE_FIELDS (values
-    already parsed, or strings the model fields can clean). Nothing is written if any
-    row has an error, or with `dry_run`. A fixed number of queries for any number of rows
-    (bulk writes aside). Errors name a row by `lines[i]` (a spreadsheet line) if given,
-    else by `first_row_number + i`. `editable`: the ids of the customers the writer may
-    change (None: all of them). `preview`: a ChangePreview to fill in.
-    """
-    rows = list(rows)
+    tenant: object
+    result: UpsertResult = field(default_factory=UpsertResult)
+    figures: list = field(default_factory=list)  # (PeriodFigure, is new)
+
+
+@dataclass
+class _FigureLookups:
+    customers: dict  # code -> Customer
+    existing: dict  # (customer id, period) -> PeriodFigure
+    places: dict  # field -> decimal places, for the preview's numbers
+    seen: dict = field(default_factory=dict)  # (customer id, period) -> line
+
+
+def _figure_lookups(rows):
     codes = {str(row.get("customer_code") or "").strip() for row in rows}
     customers = {c.code: c for c in Customer.objects.filter(code__in=codes)}
     periods = {read_quarter(row.get("period")) for row in rows}
@@ -168,82 +75,133 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=Non
     }
     places = {name: PeriodFigure._meta.get_field(name).decimal_places for name in FIGURE_FIELDS
               if hasattr(PeriodFigure._meta.get_field(name), "decimal_places")}
-    result, seen, to_create, to_update = UpsertResult(), {}, [], []
+    return _FigureLookups(customers=customers, existing=existing, places=places)
+
+
+def _figure_key_error(lookups, number, code, period, editable):
+    """The row's error about its customer and period, or None."""
+    customer = lookups.customers.get(code)
+    if customer is None:
+        return RowError(number, "customer_code", messages.message(NO_CUSTOMER, code=code))
+    if editable is not None and customer.pk not in editable:
+        return not_on_team_error(number, "customer_code", code)
+    if (customer.pk, period) in lookups.seen:
+        return RowError(number, "period", messages.message(
+            FIGURES_TWICE, code=code, period=period, line=lookups.seen[customer.pk, period]))
+    return None
+
+
+def _preview_figure(preview, lookups, number, code, row, figure, old, changed):
+    places = lookups.places
+    if not old:
+        preview.new_row(number, code, [
+            (name, preview_value(getattr(figure, name), places.get(name)))
+            for name in FIGURE_FIELDS
+            if name in row and getattr(figure, name) is not None], period=figure.period)
+    else:
+        preview.changed_row(number, code, [
+            (name, preview_value(old[name], places.get(name)),
+             preview_value(getattr(figure, name), places.get(name)), "")
+            for name in changed], period=figure.period)
+
+
+def _check_figure(plan, lookups, number, row, editable, preview):
+    code = str(row.get("customer_code") or "").strip()
+    period = read_quarter(row.get("period"))
+    error = _figure_key_error(lookups, number, code, period, editable)
+    if error is not None:
+        plan.result.errors.append(error)
+        return
+    customer = lookups.customers[code]
+    lookups.seen[customer.pk, period] = number
+    figure = lookups.existing.get((customer.pk, period))
+    is_new = figure is None
+    if is_new:
+        figure = PeriodFigure(tenant=plan.tenant, customer=customer, period=period)
+        old = {}
+    else:
+        figure.customer = customer  # known: validation need not look it up row by row
+        old = {name: getattr(figure, name) for name in FIGURE_FIELDS}
+    for name in FIGURE_FIELDS:
+        if name in row:
+            value = row[name]
+            setattr(figure, name, None if value in ("", None) else value)
+    try:
+        # The customer and tenant are already resolved above; validating those foreign
+        # keys again would cost one query per row.
+        figure.full_clean(
+            exclude=["customer", "tenant"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        plan.result.errors.extend(row_errors(number, exc, PeriodFigure))
+        return
+    changed = [name for name in FIGURE_FIELDS
+               if name in row and (is_new or getattr(figure, name) != old[name])]
+    if is_new or changed:
+        plan.result.changed_customer_ids.add(customer.pk)
+    if preview is not None:
+        _preview_figure(preview, lookups, number, code, row, figure, old, changed)
+    plan.figures.append((figure, is_new))
+
+
+def check_figures(*, tenant: Tenant, rows: Iterable[dict], lines: list[int] | None = None,
+                  first_row_number: int = 1, editable: set[int] | None = None,
+                  preview: ChangePreview | None = None) -> FigurePlan:
+    """Check period figure rows keyed by customer code and period; writes nothing.
+
+    `rows` are dicts with `customer_code`, `period` and any of FIGURE_FIELDS (values
+    already parsed, or strings the model fields can clean). A fixed number of queries for
+    any number of rows. Errors name a row by `lines[i]` (a spreadsheet line) if given,
+    else by `first_row_number + i`. `editable`: the ids of the customers the writer may
+    change (None: all of them). `preview`: a ChangePreview to fill in.
+    """
+    rows = list(rows)
+    lookups = _figure_lookups(rows)
+    plan = FigurePlan(tenant=tenant)
     for offset, row in enumerate(rows):
         number = lines[offset] if lines is not None else first_row_number + offset
-        code = str(row.get("customer_code") or "").strip()
-        period = read_quarter(row.get("period"))
-        customer = customers.get(code)
-        if customer is None:
-            result.errors.append(RowError(number, "customer_code",
-                                          messages.message(NO_CUSTOMER, code=code)))
-            continue
-        if editable is not None and customer.pk not in editable:
-            result.errors.append(not_on_team_error(number, "customer_code", code))
-            continue
-        if (customer.pk, period) in seen:
-            result.errors.append(RowError(number, "period", messages.message(
-                FIGURES_TWICE, code=code, period=period, line=seen[customer.pk, period])))
-            continue
-        seen[customer.pk, period] = number
-        figure = existing.get((customer.pk, period))
-        is_new = figure is None
-        if is_new:
-            figure = PeriodFigure(tenant=tenant, customer=customer, period=period)
-            old = {}
-        else:
-            figure.customer = customer  # known: validation need not look it up row by row
-            old = {name: getattr(figure, name) for name in FIGURE_FIELDS}
-        for name in FIGURE_FIELDS:
-            if name in row:
-                value = row[name]
-                setattr(figure, name, None if value in ("", None) else value)
-        try:
-            # The customer and tenant are already resolved above; validating those foreign
-            # keys again would cost one query per row.
-            figure.full_clean(
-                exclude=["customer", "tenant"], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            result.errors.extend(row_errors(number, exc, PeriodFigure))
-            continue
-        changed = [name for name in FIGURE_FIELDS
-                   if name in row and (is_new or getattr(figure, name) != old[name])]
-        if is_new or changed:
-            result.changed_customer_ids.add(customer.pk)
-        if preview is not None:
-            if is_new:
-                preview.new_row(number, code, [
-                    (name, preview_value(getattr(figure, name), places.get(name)))
-                    for name in FIGURE_FIELDS
-                    if name in row and getattr(figure, name) is not None], period=period)
-            else:
-                preview.changed_row(number, code, [
-                    (name, preview_value(old[name], places.get(name)),
-                     preview_value(getattr(figure, name), places.get(name)), "")
-                    for name in changed], period=period)
-        (to_create if is_new else to_update).append(figure)
-    result.created, result.updated = len(to_create), len(to_update)
-    if result.errors or dry_run:
-        return result
+        _check_figure(plan, lookups, number, row, editable, preview)
+    created = sum(1 for _figure, is_new in plan.figures if is_new)
+    plan.result.created, plan.result.updated = created, len(plan.figures) - created
+    return plan
+
+
+def write_figures(*, tenant: Tenant, plan: FigurePlan,
+                  progress: Callable[[int], None] | None = None) -> None:
+    """Write a check without errors: bulk inserts and updates in chunks, reporting the
+    rows written to `progress`."""
+    done = 0
     with transaction.atomic():
-        PeriodFigure.objects.bulk_create(to_create, batch_size=2000)
-        PeriodFigure.objects.bulk_update(to_update, FIGURE_FIELDS + ["updated_at"],
-                                         batch_size=1000)
+        for chunk in import_kinds.chunks(plan.figures):
+            PeriodFigure.objects.bulk_create([f for f, is_new in chunk if is_new],
+                                             batch_size=2000)
+            PeriodFigure.objects.bulk_update([f for f, is_new in chunk if not is_new],
+                                             FIGURE_FIELDS + ["updated_at"], batch_size=1000)
+            done += len(chunk)
+            if progress:
+                progress(done)
         customers_changed.send(sender=PeriodFigure, tenant=tenant, customer_ids={
-            figure.customer_id for figure in (*to_create, *to_update)})
-    return result
+            figure.customer_id for figure, _is_new in plan.figures})
+
+
+def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=None,
+                   editable=None, preview=None, progress=None):
+    """Create or update period figures keyed by customer code and period, all or nothing
+    (check_figures, then write_figures): nothing is written if any row has an error, or
+    with `dry_run`."""
+    plan = check_figures(tenant=tenant, rows=rows, lines=lines,
+                         first_row_number=first_row_number, editable=editable, preview=preview)
+    if not (plan.result.errors or dry_run):
+        write_figures(tenant=tenant, plan=plan, progress=progress)
+    return plan.result
 
 
 # --- tier overrides ----------------------------------------------------------------
 
-OVERRIDE_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
-
-
 @transaction.atomic
 def set_tier_override(customer, *, tier, reason, expires_on, user, role):
     """Pin a customer's tier until `expires_on`; replaces any override in force."""
-    if role not in OVERRIDE_ROLES:
+    if not roles.allows(role, "override_tiers"):
         raise ValidationError({"tier": _("Only executives and administrators pin tiers.")})
     errors = {}
     if tier not in ("A", "B", "C"):

@@ -1,10 +1,11 @@
-"""Celery tasks of the customers app; the rules they run live in importing.py / scoring.py."""
+"""Celery tasks of the customers app: the import pipeline's jobs, for every kind (the rules
+they run live in kam/imports/ and import_jobs.py)."""
 
 from celery import shared_task
 
 from kam.celery import TenantTask
 
-from . import importing
+from . import import_jobs
 from .models import ImportJob
 
 
@@ -14,7 +15,7 @@ def validate_import(*, job_id, tenant_id):
     job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()
     if job is None:
         return {"skipped": f"import job {job_id} is gone"}
-    return {"status": importing.validate_job(job).status}
+    return {"status": import_jobs.validate_job(job).status}
 
 
 @shared_task(base=TenantTask, name="customers.tasks.commit_import")
@@ -23,4 +24,4 @@ def commit_import(*, job_id, tenant_id):
     job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()
     if job is None:
         return {"skipped": f"import job {job_id} is gone"}
-    return {"status": importing.commit_job(job).status}
+    return {"status": import_jobs.commit_job(job).status}

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import roles
 from accounts.permissions import tenant_required
 from customers import cadence
 from customers import selectors as customer_selectors
@@ -116,7 +117,7 @@ def customer_detail(request, pk):
     }
     flags = permissions(request, customer)
     context.update(flags)
-    if flags["can_override"]:
+    if roles.allows(request.role, "override_tiers"):
         context["override_form"] = TierOverrideForm()
     if flags["can_edit"]:
         context["interaction_form"] = InteractionForm(customer=customer, tenant=tenant)

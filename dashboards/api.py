@@ -9,16 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.models import Role
 from customers import api as customers_api
 from customers.filters import TIER_CHOICES
-from kam.api import ALL_ROLES, Pagination
+from kam.api import Pagination
 from kam.schema import AutoSchema
 
 from . import derived, selectors, serializers
 from .filters import AccountFilter, DashboardFilter
-
-DASHBOARD_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
 
 FILTERS = [
     OpenApiParameter("region", OpenApiTypes.INT, description="Only customers of this region."),
@@ -47,7 +44,7 @@ class DashboardViewSet(viewsets.GenericViewSet):
     """Portfolio figures of the tenant, narrowed by `region`, `tier` and `owner` (the
     tenant's active customers). An invalid filter value is a 400 naming it."""
 
-    read_roles = DASHBOARD_READERS
+    read_capability = "read_dashboard"
     serializer_class = serializers.DashboardSerializer
     filter_backends = []
     pagination_class = None  # panels are single objects; the account lists paginate
@@ -137,7 +134,7 @@ class DashboardViewSet(viewsets.GenericViewSet):
                    description="The accounts the user owns or is on the team of, with tier, "
                    "health, worst programme RAG, latest satisfaction index and overdue counts, "
                    "lowest health first. Paginated. Every role.")
-    @action(detail=False, methods=["get"], url_path="my-accounts", read_roles=ALL_ROLES,
+    @action(detail=False, methods=["get"], url_path="my-accounts", read_capability="read",
             pagination_class=Pagination)
     def my_accounts(self, request):
         rows = selectors.my_accounts(request.user, request.tenant)

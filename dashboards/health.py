@@ -31,11 +31,7 @@ the health. Bands: **good** from 75, **watch** from 50, **at risk** below 50.
 
 `compute()` works on a whole queryset of customers at once with a fixed number of
 queries (grouped aggregates, never one query per customer). What pages and the API read
-is the stored health (`AccountHealth`): `current()` returns it, first recomputing, in
-those same few queries, the customers whose stored value is missing, marked stale by a
-write to one of its parts (dashboards.signals) or from an earlier day. The nightly
-`account-health` job refreshes every customer, so on most requests nothing is
-recomputed. `explain()` is the same for one customer.
+is the stored health (`AccountHealth`), kept by dashboards.derived.
 """
 
 from collections import defaultdict
@@ -59,21 +55,17 @@ from customers import cadence
 from customers.models import (
     Attitude,
     Contact,
-    Customer,
     DecisionRole,
     Interaction,
     PeriodFigure,
     ServiceStandard,
 )
 from customers.relationships import SERVED_DEPARTMENTS
-from kam.tenancy import tenant_context
 from projects import rag
-from projects.models import OPEN_STAGES, Milestone, MilestoneStatus
+from projects import selectors as programme_selectors
 from satisfaction import index, opl
 from satisfaction import selectors as satisfaction_selectors
 from satisfaction.models import Answer, OplItem
-
-from .models import AccountHealth
 
 # part key -> (label, weight)
 PARTS = {
@@ -321,23 +313,6 @@ def _opl_counts(customers, today, now):
     return {pk: counts for pk, *counts in rows}
 
 
-def _worst_rag(customers, today, policy):
-    """{customer id: worst colour of its open programmes' open milestones}."""
-    rows = (Milestone.objects.filter(programme__customer__in=_ids(customers),
-                                     programme__stage__in=OPEN_STAGES)
-            .exclude(status=MilestoneStatus.DONE).order_by()
-            .values_list("programme__customer_id", "planned_date", "forecast_date",
-                         "actual_date", "status"))
-    worst = {}
-    for customer_id, planned, forecast, actual, status in rows:
-        colour = rag.colour(planned=planned, forecast=forecast, actual=actual, status=status,
-                            on=today, policy=policy)
-        current = worst.get(customer_id)
-        if current is None or rag.SEVERITY[colour] > rag.SEVERITY[current]:
-            worst[customer_id] = colour
-    return worst
-
-
 def _coverage(customers):
     """{customer id: (supportive decision makers, contacts in each served department…)}
     over active contacts, in COVERAGE_NAMES order; customers with no active contact are
@@ -416,7 +391,8 @@ def compute(customers, *, tenant, today=None, now=None):
         return {}
     policy = rag.policy_for(tenant)
     opl_counts = _opl_counts(customers, today, now)
-    worst = _worst_rag(customers, today, policy)
+    worst = programme_selectors.worst_rag_by_customer(customers=customers, on=today,
+                                                      policy=policy)
     coverage = _coverage(customers)
     last = _last_interactions(customers)
     standards = _standards()
@@ -475,88 +451,3 @@ def _inputs_of(survey, opl_counts, colour, cover, standards, overdue_kinds, inte
                       "on_time_delivery": _round1(scorecard.get("on_time")),
                       "quality_ppm": _round1(scorecard.get("ppm"))},
     }
-
-
-# --- stored health ---------------------------------------------------------------------------
-
-STORED_FIELDS = ["value", "scores", "facts", "cadence_met", "cadence_standards",
-                 "computed_on", "computed_at", "stale"]
-
-
-def store(found, *, today, now):
-    """Save each computed Health as its customer's AccountHealth (one upsert, in customer
-    order, so that two requests storing the same customers lock them in the same order
-    and cannot deadlock)."""
-    AccountHealth.objects.bulk_create(
-        [AccountHealth(customer_id=pk, value=h.value, scores=orjson.dumps(h.scores).decode(),
-                       facts=orjson.dumps(h.inputs).decode(),
-                       cadence_met=h.cadence_counts[0], cadence_standards=h.cadence_counts[1],
-                       computed_on=today, computed_at=now, stale=False)
-         for pk, h in sorted(found.items())],
-        update_conflicts=True, unique_fields=["customer"], update_fields=STORED_FIELDS)
-
-
-def outdated(customers, today):
-    """The customers of `customers` whose stored health is missing, stale or older than
-    `today`."""
-    # A left join on the one-to-one key rather than NOT EXISTS: right after the nightly
-    # refresh moves every row to a new day, statistics still say no row is of `today`,
-    # and the planner's anti-join then compares every customer with every row.
-    return customers.filter(Q(health_record__isnull=True) | Q(health_record__stale=True)
-                            | Q(health_record__computed_on__lt=today)
-                            | Q(health_record__computed_on__gt=today))
-
-
-def refresh(customers, *, tenant, today=None, now=None, everything=False):
-    """Recompute and store the health of the outdated customers of `customers` (of all
-    of them with `everything`); returns {customer id: Health} of those recomputed."""
-    today = today or tenant.today()
-    now = now or timezone.now()
-    found = compute(customers if everything else outdated(customers, today), tenant=tenant,
-                    today=today, now=now)
-    if found:
-        store(found, today=today, now=now)
-    return found
-
-
-def current(customers, *, tenant, today=None, now=None):
-    """{customer id: Health} of every customer of `customers`, from the stored rows, the
-    outdated ones recomputed first. A fixed number of queries: two when all is fresh."""
-    today = today or tenant.today()
-    found = refresh(customers, tenant=tenant, today=today, now=now)
-    stored = (AccountHealth.objects.filter(customer__in=_ids(customers), computed_on=today)
-              .order_by().values_list("customer_id", "customer__code", "customer__name",
-                                      "customer__tier", "scores", "value", "cadence_met",
-                                      "cadence_standards", "facts"))
-    for pk, code, name, tier, scores, *rest in stored:
-        if pk not in found:
-            found[pk] = Health(pk, tuple(orjson.loads(scores)), stored=rest,
-                               customer={"id": pk, "code": code, "name": name, "tier": tier})
-    return found
-
-
-def mark_stale(tenant, customers=None):
-    """Flag the stored health of `customers` of `tenant` (ids, or a queryset of them;
-    None: every customer) for recomputation on its next read. Called from model signals,
-    which may fire outside a request, so the tenant is set here."""
-    with tenant_context(tenant):
-        rows = AccountHealth.objects.filter(stale=False)
-        if customers is not None:
-            rows = rows.filter(customer__in=customers)
-        rows.update(stale=True)
-
-
-def explain(customer, *, tenant, today=None, now=None):
-    """The Health of one customer, with its parts (for the account page)."""
-    return current(Customer.objects.filter(pk=customer.pk), tenant=tenant, today=today,
-                   now=now).get(customer.pk)
-
-
-def in_band(customers, key, *, tenant, today=None):
-    """`customers` narrowed to those whose health is in band `key` (or NO_DATA): a
-    queryset; the outdated ones are recomputed first, then the stored values filter in
-    SQL."""
-    today = today or tenant.today()
-    refresh(customers, tenant=tenant, today=today)
-    return customers.filter(band_q(key, "health_record__"),
-                            health_record__computed_on=today)

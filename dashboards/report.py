@@ -44,14 +44,14 @@ def _bounds(tenant, first, last):
     return start, datetime.combine(last + timedelta(days=1), time.min, tzinfo=tenant.tzinfo)
 
 
-def opl_section(first, last, day):
+def opl_section(first, last, day, *, tz):
     items = OplItem.objects.all()
     overdue = list(items.filter(opl.overdue_q(day)).select_related("customer", "owner")
                    .order_by("due_date", "pk")[:TOP_ITEMS])
     by_status = dict(items.order_by().values_list("status").annotate(n=Count("pk")))
     return {
         "opened": items.filter(opened_on__range=(first, last)).count(),
-        "closed": items.filter(closed_on__range=(first, last)).count(),
+        "closed": items.filter(opl.closed_q(since=first, until=last, tz=tz)).count(),
         "by_status": by_status,
         "active": items.filter(status__in=opl.ACTIVE).count(),
         "overdue": items.filter(opl.overdue_q(day)).count(),
@@ -89,11 +89,15 @@ def satisfaction_section(last):
 
 
 def rag_section(tenant, day):
+    """The open programmes by RAG, and the red ones with the reason of their worst
+    milestone (projects.selectors)."""
     policy = rag.policy_for(tenant)
-    rows = programme_selectors.attach_programme_rag(
-        programme_selectors.programmes().exclude(stage__in=CLOSED_STAGES), day, policy)
-    counts = programme_selectors.rag_counts(rows)
-    red = sorted((p for p in rows if p.rag == rag.Rag.RED), key=lambda p: p.code)
+    open_programmes = programme_selectors.programmes().exclude(stage__in=CLOSED_STAGES)
+    counts = programme_selectors.programme_rag_counts(programmes=open_programmes, on=day,
+                                                      policy=policy)
+    red = sorted(programme_selectors.attach_programme_rag(
+        programme_selectors.filter_programmes_by_rag(open_programmes, rag.Rag.RED, day, policy),
+        day, policy), key=lambda p: p.code)
     return {"counts": counts,
             "red": [{"code": p.code, "name": p.name, "customer": p.customer.name,
                      "reason": str(p.rag_reason),
@@ -122,7 +126,7 @@ def build(tenant, first, last, day):
     """The report's figures for the month `first`–`last`, as of `day` (JSON-ready)."""
     return {
         "month": first.isoformat(), "as_of": day.isoformat(),
-        "opl": opl_section(first, last, day),
+        "opl": opl_section(first, last, day, tz=tenant.tzinfo),
         "satisfaction": satisfaction_section(last),
         "rag": rag_section(tenant, day),
         "tiers": tiers_section(tenant, first, last),

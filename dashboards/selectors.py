@@ -10,7 +10,7 @@ aggregates in SQL, rules applied in Python over rows fetched in one query.
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
 
@@ -20,14 +20,13 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Max,
     OuterRef,
     Q,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,11 +47,11 @@ from projects.models import (
 )
 from satisfaction import index, opl
 from satisfaction import selectors as satisfaction_selectors
-from satisfaction.models import Answer, OplItem
+from satisfaction.models import OplItem
 from teams import triangle
 from teams.models import TeamMember, TeamRole, active_on
 
-from . import health
+from . import derived, health
 from .models import AccountHealth
 
 LIST_LIMIT = 10  # rows of a panel's list (the full list is one click away)
@@ -76,6 +75,11 @@ def pct(part, whole, places=1):
     if not whole:
         return 0.0
     return round(float(Decimal(part) * 100 / Decimal(whole)), places)
+
+
+def _number(value):
+    """A Decimal figure as the float the pages and the API carry (None stays None)."""
+    return None if value is None else float(value)
 
 
 def customer_ref(pk, name, code="", tier=""):
@@ -104,14 +108,14 @@ class Scope:
 
     @cached_property
     def health(self):
-        return health.current(self.customers, tenant=self.tenant, today=self.today,
+        return derived.current(self.customers, tenant=self.tenant, today=self.today,
                               now=self.now)
 
     @cached_property
     def stored_health(self):
         """The AccountHealth rows of the customers in scope, brought up to date first:
         for panels that only need sums and a few rows."""
-        health.refresh(self.customers, tenant=self.tenant, today=self.today, now=self.now)
+        derived.refresh(self.customers, tenant=self.tenant, today=self.today, now=self.now)
         return AccountHealth.objects.filter(customer__in=self.ids(), computed_on=self.today)
 
     @cached_property
@@ -272,77 +276,24 @@ def concentration(scope):
 
 
 def hhi_trend(scope, quarters=HHI_QUARTERS):
-    """[{period, hhi, top1_share, customers}] of the whole portfolio for the last
+    """[{period, hhi, top1_share (%), customers}] of the whole portfolio for the last
     `quarters` quarters ending with the window's last (so never a quarter that is not
-    complete): one grouped query (HHI = 10,000 × Σ r² / (Σ r)²)."""
+    complete), by customers.scoring."""
     if not scope.window:
         return []
     periods = kam_periods.window_periods(scope.window[-1], quarters)
-    # Exact sums: PostgreSQL adds numerics faster than it converts them to floats.
-    rows = (PeriodFigure.objects.filter(customer__in=base_customers().order_by().values("pk"),
-                                        period__in=periods)
-            .order_by().values("period")
-            .annotate(total=Sum("revenue"), squares=Sum(F("revenue") * F("revenue")),
-                      top=Max("revenue"), n=Count("pk")))
-    by_period = {row["period"]: row for row in rows}
-    trend = []
-    for period in periods:
-        row = by_period.get(period)
-        if not row or not row["total"]:
-            trend.append({"period": period, "hhi": None, "top1_share": None, "customers": 0})
-            continue
-        trend.append({
-            "period": period,
-            "hhi": round(float(10_000 * row["squares"] / row["total"] ** 2), 1),
-            "top1_share": round(float(100 * row["top"] / row["total"]), 1),
-            "customers": row["n"],
-        })
-    return trend
+    return [{"period": row["period"], "hhi": _number(row["hhi"]),
+             "top1_share": None if row["top1_share"] is None else pct(row["top1_share"], 1),
+             "customers": row["customers"]}
+            for row in scoring.concentration_trend(periods=periods)]
 
 
 # --- satisfaction --------------------------------------------------------------------------
 
-def _customer_sums(campaign, previous, scope):
-    """[(customer id, name, Σ w·s, Σ w, Σ w·s before, Σ w before)] of the answers of
-    `campaign` and `previous` (customers in scope): one grouped query. Every index (of a
-    customer, of the whole campaign) is a ratio of these sums (satisfaction.index)."""
-    campaigns = [campaign] if previous is None else [campaign, previous]
-    return list(Answer.objects.filter(response__survey__campaign__in=campaigns,
-                                      response__survey__customer__in=scope.ids())
-                .order_by().values_list("response__survey__customer_id",
-                                        "response__survey__customer__name")
-                .annotate(**index.index_annotations(
-                              filter=Q(response__survey__campaign=campaign)),
-                          **index.index_annotations(
-                              filter=Q(response__survey__campaign=previous), suffix="_before")))
-
-
-def _cells(campaign, customer_ids):
-    """{customer id: (customer ref, {department: (Σ w·s, Σ w)})} of `campaign`'s answers
-    of the given customers: one grouped query."""
-    rows = (Answer.objects.filter(response__survey__campaign=campaign,
-                                  response__survey__customer__in=customer_ids)
-            .order_by().values_list("response__survey__customer_id",
-                                    "response__survey__customer__name",
-                                    "response__survey__customer__code",
-                                    "response__survey__customer__tier", "response__department")
-            .annotate(**index.index_annotations()))
-    cells = {}
-    for pk, name, code, tier_, department, weighted, total in rows:
-        cells.setdefault(pk, (customer_ref(pk, name, code, tier_), {}))[1][department] = (
-            weighted, total)
-    return cells
-
-
-def _index_of(weighted, total):
-    value = index.from_totals(weighted, total)
-    return None if value is None else float(value)
-
-
-def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
+def satisfaction(scope, limit=HEATMAP_ROWS, movers=satisfaction_selectors.MOVERS):
     """The latest reported campaign's heatmap (customer × department; the lowest index
     first, `limit` rows, in the departments they answered) and the movers since the
-    quarter before."""
+    quarter before: the figures are satisfaction.selectors', for the customers in scope."""
     campaign, waiting = satisfaction_selectors.reported_campaign()
     waiting = [{"period": c.period, **c.coverage.as_dict()} for c in waiting]
     if campaign is None:
@@ -351,74 +302,49 @@ def satisfaction(scope, limit=HEATMAP_ROWS, movers=5):
                 "departments": [], "rows": [], "customers": 0, "index": None,
                 "trend": None, "movers_up": [], "movers_down": []}
     previous = satisfaction_selectors.previous_campaign(campaign)
-    sums = _customer_sums(campaign, previous, scope)
-
-    rows, totals = [], [0.0, 0.0, 0.0, 0.0]
-    for pk, name, *figures in sums:
-        totals = [t + (f or 0) for t, f in zip(totals, figures, strict=True)]
-        weighted, total, weighted_before, total_before = figures
-        if total is None:  # answered the previous campaign only
-            continue
-        value = _index_of(weighted, total)
-        previous_value = (_index_of(weighted_before, total_before)
-                          if total_before is not None else None)
-        trend = index.trend(value, previous_value)
-        rows.append({"pk": pk, "name": name, "index": value, "previous": previous_value,
-                     "trend": None if trend is None else float(trend)})
-    rows.sort(key=lambda r: (r["index"] is None, r["index"] or 0, r["name"]))
-    moved = [r for r in rows if r["trend"] is not None]
-    up = sorted((r for r in moved if r["trend"] > 0), key=lambda r: -r["trend"])[:movers]
-    down = sorted((r for r in moved if r["trend"] < 0), key=lambda r: r["trend"])[:movers]
-
+    figures = satisfaction_selectors.campaign_indices(campaign=campaign, previous=previous,
+                                                      customers=scope.customers)
+    rows = sorted((c for c in figures.customers if c.answered),
+                  key=lambda c: (c.index is None, c.index or 0, c.name))
+    up, down = satisfaction_selectors.movers(rows, limit=movers)
     shown = rows[:limit]
-    cells = _cells(campaign, {r["pk"] for r in (*shown, *up, *down)})
-    present = {department for row in shown for department in cells[row["pk"]][1]}
+    cells = satisfaction_selectors.department_indices(
+        campaign=campaign, customer_ids=[c.customer_id for c in shown])
+    present = {department for _customer, department in cells}
     departments = [(key, label) for key, label in Department.choices if key in present]
-
-    def ref(row):
-        return cells[row["pk"]][0]
-
-    def mover(row):
-        return {"customer": ref(row), **{key: row[key] for key in ("index", "previous",
-                                                                  "trend")}}
-
     coverage = satisfaction_selectors.survey_coverage([campaign.pk],
-                                                      [row["pk"] for row in shown])
+                                                      [c.customer_id for c in shown])
     no_coverage = satisfaction_selectors.Coverage(answered=0, invited=0)
 
-    def heatmap_row(row):
-        answered = cells[row["pk"]][1]
-        return {"customer": ref(row),
-                "cells": [_index_of(*answered[key]) if key in answered else None
-                          for key, _label in departments],
-                "index": row["index"], "trend": row["trend"],
-                "coverage": coverage.get((campaign.pk, row["pk"]), no_coverage).as_dict()}
+    def ref(found):
+        return customer_ref(found.customer_id, found.name, found.code, found.tier)
 
-    total = _index_of(totals[0], totals[1])
-    total_before = _index_of(totals[2], totals[3]) if previous else None
-    trend = index.trend(total, total_before)
+    def mover(found):
+        return {"customer": ref(found), "index": _number(found.index),
+                "previous": _number(found.previous), "trend": _number(found.trend)}
+
+    def heatmap_row(found):
+        return {"customer": ref(found),
+                "cells": [_number(cells.get((found.customer_id, key)))
+                          for key, _label in departments],
+                "index": _number(found.index), "trend": _number(found.trend),
+                "coverage": coverage.get((campaign.pk, found.customer_id),
+                                         no_coverage).as_dict()}
+
     return {
         "campaign": campaign.period, "previous": previous.period if previous else None,
         "interim": campaign.interim, "coverage": campaign.coverage.as_dict(),
         "waiting": waiting, "colour_bands": index.chart_bands(),
         "departments": [{"key": key, "label": label} for key, label in departments],
-        "rows": [heatmap_row(row) for row in shown],
-        "customers": len(rows), "index": total,
-        "trend": None if trend is None else float(trend),
-        "movers_up": [mover(r) for r in up],
-        "movers_down": [mover(r) for r in down],
+        "rows": [heatmap_row(found) for found in shown],
+        "customers": len(rows), "index": _number(figures.index),
+        "trend": _number(figures.trend),
+        "movers_up": [mover(found) for found in up],
+        "movers_down": [mover(found) for found in down],
     }
 
 
 # --- the OPL -------------------------------------------------------------------------------
-
-def _closed_by(day, tz):
-    """Q for items closed on or before `day`: done or verified by their closed date,
-    cancelled by the date of their last change (when they were cancelled)."""
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return (Q(status__in=[OplItem.Status.DONE, OplItem.Status.VERIFIED], closed_on__lte=day)
-            | Q(status=OplItem.Status.CANCELLED, updated_at__lt=end))
-
 
 def _per_day(queryset, field):
     """{date: items} of `queryset` grouped by the date `field` (one query)."""
@@ -430,8 +356,8 @@ def opl_panel(scope):
     of the last twelve weeks: items open at each week's end, opened and closed in it.
 
     The burn-down starts from the items open when the twelve weeks began and adds the
-    items opened and takes away those closed day by day (a few grouped queries, however
-    many items)."""
+    items opened and takes away those closed day by day, closed as satisfaction.opl
+    defines it (a few grouped queries, however many items)."""
     today, now, tz = scope.today, scope.now, scope.tenant.tzinfo
     items = OplItem.objects.filter(customer__in=scope.ids())
 
@@ -447,7 +373,8 @@ def opl_panel(scope):
         open=Count("pk", filter=Q(status__in=opl.ACTIVE)),
         overdue=Count("pk", filter=opl.overdue_q(today)),
         stale=Count("pk", filter=opl.stale_q(now)),
-        open_at_start=Count("pk", filter=Q(opened_on__lte=start) & ~_closed_by(start, tz)),
+        open_at_start=Count("pk", filter=Q(opened_on__lte=start)
+                            & ~opl.closed_q(until=start, tz=tz)),
         **ageing))
     totals = {key: sum(r[key] for r in owners)
               for key in ("open", "overdue", "stale", "open_at_start", *ageing)}
@@ -459,14 +386,7 @@ def opl_panel(scope):
 
     window = Q(opened_on__gt=start, opened_on__lte=today)
     opened = _per_day(items.filter(window), "opened_on")
-    closed = _per_day(items.filter(status__in=[OplItem.Status.DONE, OplItem.Status.VERIFIED],
-                                   closed_on__gt=start, closed_on__lte=today), "closed_on")
-    cancelled_on = TruncDate("updated_at", tzinfo=tz)
-    for day, n in _per_day(items.filter(status=OplItem.Status.CANCELLED)
-                           .annotate(cancelled_on=cancelled_on)
-                           .filter(cancelled_on__gt=start, cancelled_on__lte=today),
-                           "cancelled_on").items():
-        closed[day] = closed.get(day, 0) + n
+    closed = opl.closed_per_day(items, since=start + timedelta(days=1), until=today, tz=tz)
 
     burndown, open_now, week_start = [], totals["open_at_start"], start
     for week in range(BURNDOWN_WEEKS):
@@ -491,41 +411,41 @@ def opl_panel(scope):
 # --- APQP programmes -----------------------------------------------------------------------
 
 def programmes(scope, limit=LIST_LIMIT):
-    """Open programmes by RAG (the worst colour of their open milestones), SOPs in the next
-    90 days, and slipping milestones (open, forecast after the customer date or already
-    past it), the most late first: two queries, colours by projects.rag."""
+    """Open programmes by RAG (the worst colour of their open milestones, by
+    projects.selectors), SOPs in the next 90 days, and slipping milestones (open, forecast
+    after the customer date or already past it), the most late first: three queries."""
     on, policy = scope.today, rag.policy_for(scope.tenant)
+    in_scope = Programme.objects.filter(customer__in=scope.ids())
     programme_rows = list(
-        Programme.objects.filter(customer__in=scope.ids()).exclude(stage__in=CLOSED_STAGES)
-        .order_by("sop_date", "code")
+        in_scope.exclude(stage__in=CLOSED_STAGES).order_by("sop_date", "code")
         .values_list("pk", "code", "name", "sop_date", "customer_id", "customer__name",
                      "customer__code", "customer__tier"))
-    milestones = (Milestone.objects
-                  .filter(programme__customer__in=scope.ids(), programme__stage__in=OPEN_STAGES)
-                  .exclude(status=MilestoneStatus.DONE).order_by()
-                  .values_list("pk", "programme_id", "kind", "name", "planned_date",
-                               "forecast_date", "actual_date", "status"))
-    worst, slipping = {}, []
-    for pk, programme_id, kind, name, planned, forecast, actual, status in milestones:
+    worst = programme_selectors.worst_rag_by_programme(programmes=in_scope, on=on,
+                                                       policy=policy)
+    late_milestones = (Milestone.objects
+                       .filter(programme__customer__in=scope.ids(),
+                               programme__stage__in=OPEN_STAGES)
+                       .exclude(status=MilestoneStatus.DONE)
+                       .filter(Q(forecast_date__gt=F("planned_date")) | Q(planned_date__lt=on))
+                       .order_by()
+                       .values_list("pk", "programme_id", "kind", "name", "planned_date",
+                                    "forecast_date", "actual_date", "status"))
+    slipping = []
+    for pk, programme_id, kind, name, planned, forecast, actual, status in late_milestones:
         colour = rag.colour(planned=planned, forecast=forecast, actual=actual, status=status,
                             on=on, policy=policy)
-        current = worst.get(programme_id)
-        if current is None or rag.SEVERITY[colour] > rag.SEVERITY[current]:
-            worst[programme_id] = colour
         late = max(((forecast or planned) - planned).days, (on - planned).days)
-        if late > 0:
-            slipping.append((late, planned, programme_id, pk, kind, name, forecast, colour))
+        slipping.append((late, planned, programme_id, pk, kind, name, forecast, colour))
     slipping.sort(key=lambda entry: (-entry[0], entry[1], entry[2]))
 
     refs = {}
-    counts = {"red": 0, "amber": 0, "green": 0, "none": 0}
+    counts = programme_selectors.count_by_rag(worst.get(row[0]) for row in programme_rows)
     upcoming = []
     horizon = on + timedelta(days=SOP_HORIZON_DAYS)
     for pk, code, name, sop, customer_id, c_name, c_code, c_tier in programme_rows:
         refs[pk] = ({"id": pk, "code": code, "name": name},
                     customer_ref(customer_id, c_name, c_code, c_tier))
         colour = worst.get(pk)
-        counts[colour or "none"] += 1
         if on <= sop <= horizon:
             upcoming.append({"programme": refs[pk][0], "customer": refs[pk][1],
                              "sop_date": sop, "days": (sop - on).days, "rag": colour})
@@ -642,7 +562,7 @@ def my_accounts(user, tenant, today=None, now=None):
     index and overdue counts (OPL items, service standards), lowest health first."""
     today = today or tenant.today()
     customers = my_customers(user, today)
-    found = health.current(customers, tenant=tenant, today=today, now=now)
+    found = derived.current(customers, tenant=tenant, today=today, now=now)
     roles = dict(TeamMember.objects.filter(active_on(today), user=user,
                                            team__customer__in=customers.values("pk"))
                  .order_by("-role").values_list("team__customer_id", "role"))  # AR last: wins

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
 from accounts.permissions import tenant_required
 from jobs import selectors as job_selectors
 from jobs.models import ManagementReport
@@ -16,8 +15,7 @@ from . import derived, health, report, selectors
 from .charts import chart_labels
 from .filters import DashboardFilter
 
-DASHBOARD_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
-report_required = tenant_required(frozenset({Role.ADMIN, Role.EXECUTIVE}))
+report_required = tenant_required("read_reports")
 
 
 def style_filter_form(form):
@@ -33,7 +31,7 @@ def style_filter_form(form):
     return form
 
 
-@tenant_required(DASHBOARD_ROLES)
+@tenant_required("read_dashboard")
 def dashboard(request):
     filterset = DashboardFilter(request.GET or None, queryset=selectors.base_customers(),
                                 request=request)

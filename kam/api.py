@@ -1,15 +1,13 @@
-"""Shared API pieces named in REST_FRAMEWORK settings: pagination, role permission,
+"""Shared API pieces named in REST_FRAMEWORK settings: pagination, capability permission,
 error handler. (No DRF views are imported here: settings load this module early.)"""
 
 import logging
 
 from rest_framework import pagination, permissions
 
-from accounts.models import Role
+from accounts import roles
 
 logger = logging.getLogger("kam.api")
-
-ALL_ROLES = frozenset(Role.values)
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -17,23 +15,28 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
-class RolePermission(permissions.BasePermission):
-    """Every role of the tenant reads; a view's `write_roles` may write (admin by default).
+class CapabilityPermission(permissions.BasePermission):
+    """Reads need the view's `read_capability` (default "read": every role), writes its
+    `write_capability` (default "manage_workspace": admins); both are names in
+    accounts.roles.CAPABILITIES, also as `@action(write_capability=...)`.
 
     Object-level rules (a manager edits only the accounts of their team) belong to the
     resource and are added by overriding `has_object_permission` in a subclass.
     """
 
     message = "Your role does not allow this."
-    default_write_roles = frozenset({Role.ADMIN})
+    default_read_capability = "read"
+    default_write_capability = "manage_workspace"
 
     def has_permission(self, request, view):
         role = getattr(request._request, "role", None)
         if role is None or not request.user.is_authenticated:
             return False
         if request.method in permissions.SAFE_METHODS:
-            return role in getattr(view, "read_roles", ALL_ROLES)
-        return role in getattr(view, "write_roles", self.default_write_roles)
+            capability = getattr(view, "read_capability", self.default_read_capability)
+        else:
+            capability = getattr(view, "write_capability", self.default_write_capability)
+        return roles.allows(role, capability)
 
 
 def exception_handler(exc, context):

@@ -209,7 +209,7 @@ REST_FRAMEWORK = {
         "accounts.authentication.BearerTokenAuthentication",
         "accounts.authentication.TenantSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["kam.api.RolePermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["kam.api.CapabilityPermission"],
     "DEFAULT_PAGINATION_CLASS": "kam.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -24,7 +24,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import roles
-from accounts.models import Role
 from kam.serializers import drf_errors
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
@@ -41,8 +40,6 @@ from .serializers import (
     RiskSerializer,
 )
 
-WRITERS = frozenset({Role.ADMIN, Role.MANAGER})
-MILESTONE_WRITERS = WRITERS | {Role.MEMBER}
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 AS_OF = OpenApiParameter(
@@ -80,7 +77,7 @@ class ProgrammeViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
     ordering_fields = ["code", "name", "sop_date", "nomination_date", "stage",
                        "lifetime_value", "created_at"]
     ordering = ["sop_date", "code", "id"]
-    write_roles = WRITERS
+    write_capability = "edit_accounts"
 
     def get_queryset(self):
         return Programme.objects.select_related("customer", "project_manager")
@@ -118,7 +115,7 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
     ordering_fields = ["planned_date", "forecast_date", "actual_date", "status", "kind",
                        "created_at"]
     ordering = ["planned_date", "id"]
-    write_roles = MILESTONE_WRITERS
+    write_capability = "edit_own_items"  # members: the milestones they own
     account_path = ("programme", "customer")
 
     def get_queryset(self):
@@ -127,11 +124,11 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
     def check_account(self, obj):
         # Members change only the milestones they own, whatever the account
         # (_members_limits); everyone else follows the account's team.
-        if self.request.role != Role.MEMBER:
+        if not roles.edits_only_own_items(self.request.role):
             super().check_account(obj)
 
     def _members_limits(self, milestone=None):
-        if self.request.role != Role.MEMBER:
+        if not roles.edits_only_own_items(self.request.role):
             return
         if milestone is None or milestone.owner_id != self.request.user.pk:
             raise PermissionDenied(_("Members may only change milestones they own."))
@@ -145,7 +142,8 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
         self._members_limits(serializer.instance)
         self.check_account(serializer.instance)
         self.check_account(serializer.validated_data)
-        if (self.request.role == Role.MEMBER and "owner" in serializer.validated_data
+        if (roles.edits_only_own_items(self.request.role)
+                and "owner" in serializer.validated_data
                 and serializer.validated_data["owner"] != serializer.instance.owner):
             raise PermissionDenied(_("Members cannot hand a milestone to someone else."))
         self.save(serializer, user=self.request.user)
@@ -180,7 +178,7 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
         description="Moves the customer and/or forecast dates of up to 500 milestones with "
         "one reason. Either every change is saved (and kept in the history) or none is. "
         "Admins and account managers.")
-    @action(detail=False, methods=["post"], write_roles=WRITERS, filter_backends=[],
+    @action(detail=False, methods=["post"], write_capability="edit_accounts", filter_backends=[],
             pagination_class=None)
     def redate(self, request):
         data = RedateSerializer(data=request.data)
@@ -228,7 +226,7 @@ class RiskViewSet(AccountWriteMixin, TenantModelViewSet):
     search_fields = ["title", "mitigation"]
     ordering_fields = ["score", "due_date", "created_at", "status"]
     ordering = ["-score", "due_date", "id"]
-    write_roles = WRITERS
+    write_capability = "edit_accounts"
     account_path = ("programme", "customer")
 
     def get_queryset(self):
@@ -244,7 +242,7 @@ class PpapElementViewSet(AccountWriteMixin, mixins.ListModelMixin, mixins.Retrie
     filterset_class = PpapElementFilter
     ordering_fields = ["element", "status", "updated_at"]
     ordering = ["programme_id", "element", "id"]
-    write_roles = WRITERS
+    write_capability = "edit_accounts"
     account_path = ("programme", "customer")
 
     def get_queryset(self):

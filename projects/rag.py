@@ -69,57 +69,65 @@ class Verdict:
     reason: str
 
 
-def judge(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
-          policy: RagPolicy = RagPolicy()) -> Verdict:
-    """The colour of one milestone on `on`, with a sentence saying why."""
+def _rule(planned, forecast, actual, status, on, policy):
+    """(colour, why, days): the rules above, in their order. `judge` words `why`;
+    `colour` keeps only the colour, so both always agree."""
     if status == DONE:
         if actual is None or actual <= planned:
-            return Verdict(Rag.GREEN, _("Done on time."))
+            return Rag.GREEN, "on_time", 0
         late = (actual - planned).days
-        colour = Rag.AMBER if late <= policy.tolerance_days else Rag.RED
-        return Verdict(colour, ngettext("Done %(days)s day after the customer date.",
-                                        "Done %(days)s days after the customer date.", late)
-                       % {"days": late})
-    expected = forecast or planned
-    slip = (expected - planned).days
+        return (Rag.AMBER if late <= policy.tolerance_days else Rag.RED), "done_late", late
+    slip = ((forecast or planned) - planned).days
     if on > planned:
-        late = (on - planned).days
-        return Verdict(Rag.RED, ngettext("%(days)s day past the customer date and not done.",
-                                         "%(days)s days past the customer date and not done.",
-                                         late) % {"days": late})
+        return Rag.RED, "past_due", (on - planned).days
     if slip > policy.tolerance_days:
-        return Verdict(Rag.RED, ngettext(
-            "Forecast %(days)s day after the customer date (tolerance %(tolerance)s).",
-            "Forecast %(days)s days after the customer date (tolerance %(tolerance)s).", slip)
-            % {"days": slip, "tolerance": policy.tolerance_days})
+        return Rag.RED, "beyond_tolerance", slip
     if slip > 0:
-        return Verdict(Rag.AMBER, ngettext(
+        return Rag.AMBER, "within_tolerance", slip
+    if status == NOT_STARTED and (planned - on).days <= policy.due_soon_days:
+        return Rag.AMBER, "due_soon", (planned - on).days
+    return Rag.GREEN, "on_track", 0
+
+
+def _reason(why, days, policy):
+    if why == "on_time":
+        return _("Done on time.")
+    if why == "done_late":
+        return ngettext("Done %(days)s day after the customer date.",
+                        "Done %(days)s days after the customer date.", days) % {"days": days}
+    if why == "past_due":
+        return ngettext("%(days)s day past the customer date and not done.",
+                        "%(days)s days past the customer date and not done.",
+                        days) % {"days": days}
+    if why == "beyond_tolerance":
+        return ngettext(
+            "Forecast %(days)s day after the customer date (tolerance %(tolerance)s).",
+            "Forecast %(days)s days after the customer date (tolerance %(tolerance)s).",
+            days) % {"days": days, "tolerance": policy.tolerance_days}
+    if why == "within_tolerance":
+        return ngettext(
             "Forecast %(days)s day after the customer date, within the tolerance of "
             "%(tolerance)s.",
             "Forecast %(days)s days after the customer date, within the tolerance of "
-            "%(tolerance)s.", slip) % {"days": slip, "tolerance": policy.tolerance_days})
-    if status == NOT_STARTED and (planned - on).days <= policy.due_soon_days:
-        due = (planned - on).days
-        return Verdict(Rag.AMBER, ngettext("Due in %(days)s day and not started.",
-                                           "Due in %(days)s days and not started.", due)
-                       % {"days": due})
-    return Verdict(Rag.GREEN, _("On track."))
+            "%(tolerance)s.", days) % {"days": days, "tolerance": policy.tolerance_days}
+    if why == "due_soon":
+        return ngettext("Due in %(days)s day and not started.",
+                        "Due in %(days)s days and not started.", days) % {"days": days}
+    return _("On track.")
+
+
+def judge(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
+          policy: RagPolicy = RagPolicy()) -> Verdict:
+    """The colour of one milestone on `on`, with a sentence saying why."""
+    colour_of, why, days = _rule(planned, forecast, actual, status, on, policy)
+    return Verdict(colour_of, _reason(why, days, policy))
 
 
 def colour(*, planned, forecast=None, actual=None, status=NOT_STARTED, on: date,
            policy: RagPolicy = RagPolicy()) -> Rag:
-    """The colour `judge()` gives, without its sentence: for thousands of milestones at
-    once (dashboards). The same rules, in the same order."""
-    if status == DONE:
-        if actual is None or actual <= planned:
-            return Rag.GREEN
-        return Rag.AMBER if (actual - planned).days <= policy.tolerance_days else Rag.RED
-    slip = ((forecast or planned) - planned).days
-    if on > planned or slip > policy.tolerance_days:
-        return Rag.RED
-    if slip > 0 or (status == NOT_STARTED and (planned - on).days <= policy.due_soon_days):
-        return Rag.AMBER
-    return Rag.GREEN
+    """The colour `judge()` gives, without wording its sentence: for thousands of
+    milestones at once (lists, health, dashboards)."""
+    return _rule(planned, forecast, actual, status, on, policy)[0]
 
 
 def milestone_rag(milestone, on, policy=RagPolicy()):
@@ -128,10 +136,23 @@ def milestone_rag(milestone, on, policy=RagPolicy()):
                  actual=milestone.actual_date, status=milestone.status, on=on, policy=policy)
 
 
+def worst_of(items, colour_of=None):
+    """The item of `items` with the worst colour (`colour_of(item)`, the item itself by
+    default; items without one are ignored), the first of equals; None when none has a
+    colour. The one fold of colours into a worst: programmes, customers, portfolios."""
+    worst_item, worst_severity = None, -1
+    for item in items:
+        found = item if colour_of is None else colour_of(item)
+        severity = SEVERITY[Rag(found)] if found else -1
+        if severity > worst_severity:
+            worst_item, worst_severity = item, severity
+    return worst_item
+
+
 def worst(colours):
     """The worst of `colours` (None entries ignored), or None when there are none."""
-    found = [Rag(colour) for colour in colours if colour]
-    return max(found, key=SEVERITY.__getitem__) if found else None
+    found = worst_of(colours)
+    return None if found is None else Rag(found)
 
 
 def programme_rag(milestones, on, policy=RagPolicy(), *, is_open=True):

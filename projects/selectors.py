@@ -3,14 +3,23 @@ timeline, histories, the risk matrix and the PPAP package.
 
 RAG is computed by `projects.rag` in Python over milestones fetched in one query per list
 (never one per row), so every function runs a fixed number of queries whatever the data.
+The worst colour per programme and per customer, and the counts by colour, are here for
+every other app (health, the dashboard, the monthly report): they call these rather than
+fold milestone colours themselves.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
+
+from customers.models import Customer
 
 from . import rag
 from .models import (
+    CLOSED_STAGES,
+    OPEN_STAGES,
     Milestone,
     MilestoneChange,
     MilestoneStatus,
@@ -55,14 +64,15 @@ def attach_programme_rag(programme_list, on, policy):
         attach_milestone_rag(milestones, on, policy)
         programme.open_milestones = milestones
         programme.next_milestone = milestones[0] if milestones else None
-        programme.rag, programme.rag_reason, programme.rag_milestone = None, "", None
-        if programme.is_open:
-            for milestone in milestones:
-                if programme.rag is None or (rag.SEVERITY[milestone.rag]
-                                             > rag.SEVERITY[programme.rag]):
-                    programme.rag, programme.rag_reason = milestone.rag, milestone.rag_reason
-                    programme.rag_milestone = milestone
+        worst = rag.worst_of(milestones, _rag_of) if programme.is_open else None
+        programme.rag = worst.rag if worst else None
+        programme.rag_reason = worst.rag_reason if worst else ""
+        programme.rag_milestone = worst
     return programme_list
+
+
+def _rag_of(milestone):
+    return milestone.rag
 
 
 def attach_milestone_rag(milestones, on, policy):
@@ -76,17 +86,10 @@ def attach_milestone_rag(milestones, on, policy):
 def filter_programmes_by_rag(queryset, colour, on, policy):
     """Programmes of `queryset` whose RAG is `colour` ("none": no colour): one query for
     the milestones, the result stays a queryset."""
-    programme_stages = dict(queryset.order_by().values_list("pk", "stage"))
-    by_programme = defaultdict(list)
-    for milestone in open_milestones(list(programme_stages)):
-        by_programme[milestone.programme_id].append(milestone)
-    wanted = []
-    for pk, stage in programme_stages.items():
-        colour_of = rag.programme_rag(by_programme.get(pk, []), on, policy,
-                                      is_open=stage not in (Stage.LOST, Stage.CLOSED))
-        if (colour_of or "none") == colour:
-            wanted.append(pk)
-    return queryset.filter(pk__in=wanted)
+    colours = worst_rag_by_programme(programmes=queryset, on=on, policy=policy)
+    if colour == "none":
+        return queryset.exclude(pk__in=list(colours))
+    return queryset.filter(pk__in=[pk for pk, found in colours.items() if found == colour])
 
 
 def filter_milestones_by_rag(queryset, colour, on, policy):
@@ -95,8 +98,8 @@ def filter_milestones_by_rag(queryset, colour, on, policy):
                                            "actual_date", "status")
     wanted = [
         pk for pk, planned, forecast, actual, status in rows
-        if rag.judge(planned=planned, forecast=forecast, actual=actual, status=status, on=on,
-                     policy=policy).rag == colour
+        if rag.colour(planned=planned, forecast=forecast, actual=actual, status=status, on=on,
+                      policy=policy) == colour
     ]
     return queryset.filter(pk__in=wanted)
 
@@ -114,14 +117,8 @@ def programme_milestones(programme, on, policy):
 
 def programme_rag_of(milestones, programme):
     """The programme's colour and the worst open milestone, from milestones with `rag`."""
-    worst_milestone = None
-    if programme.is_open:
-        for milestone in milestones:
-            if milestone.is_done:
-                continue
-            if worst_milestone is None or (rag.SEVERITY[milestone.rag]
-                                           > rag.SEVERITY[worst_milestone.rag]):
-                worst_milestone = milestone
+    worst_milestone = (rag.worst_of((m for m in milestones if not m.is_done), _rag_of)
+                       if programme.is_open else None)
     return (worst_milestone.rag if worst_milestone else None), worst_milestone
 
 
@@ -192,11 +189,62 @@ def customer_programmes(customer, on, policy):
     return sorted(rows, key=lambda p: (not p.is_open, p.sop_date, p.code))
 
 
-def rag_counts(programme_list):
-    counts = {"red": 0, "amber": 0, "green": 0, "none": 0}
-    for programme in programme_list:
-        counts[programme.rag or "none"] += 1
+# --- worst RAG, set-based: for health, the dashboard and the monthly report ----------------
+
+RAG_KEYS = ("red", "amber", "green", "none")
+
+
+def _worst_by(milestones, group, on, policy):
+    """{`group` value: the worst colour} of the open milestones of open programmes among
+    `milestones`: one query; the colours by projects.rag."""
+    rows = (milestones.filter(programme__stage__in=OPEN_STAGES)
+            .exclude(status=MilestoneStatus.DONE).order_by()
+            .values_list(group, "planned_date", "forecast_date", "actual_date", "status"))
+    colours = defaultdict(list)
+    for key, planned, forecast, actual, status in rows:
+        colours[key].append(rag.colour(planned=planned, forecast=forecast, actual=actual,
+                                       status=status, on=on, policy=policy))
+    return {key: rag.worst(found) for key, found in colours.items()}
+
+
+def worst_rag_by_programme(*, programmes: QuerySet[Programme], on: date,
+                           policy: rag.RagPolicy) -> dict[int, rag.Rag]:
+    """{programme id: its RAG on `on`} of the open programmes of `programmes` that have an
+    open milestone (the others have no colour): one query."""
+    return _worst_by(Milestone.objects.filter(programme__in=programmes.order_by().values("pk")),
+                     "programme_id", on, policy)
+
+
+def worst_rag_by_customer(*, customers: QuerySet[Customer], on: date,
+                          policy: rag.RagPolicy) -> dict[int, rag.Rag]:
+    """{customer id: the worst RAG of its open programmes on `on`} of the customers of
+    `customers` that have one (the worst colour of their open milestones): one query."""
+    return _worst_by(Milestone.objects.filter(
+        programme__customer__in=customers.order_by().values("pk")),
+        "programme__customer_id", on, policy)
+
+
+def count_by_rag(colours: Iterable[str | None]) -> dict[str, int]:
+    """{"red", "amber", "green", "none"}: how many of `colours` are each (None: "none")."""
+    counts = dict.fromkeys(RAG_KEYS, 0)
+    for colour in colours:
+        counts[colour or "none"] += 1
     return counts
+
+
+def rag_counts(programme_list):
+    """The programmes of a list with `rag` attached (`attach_programme_rag`) by colour."""
+    return count_by_rag(programme.rag for programme in programme_list)
+
+
+def programme_rag_counts(*, programmes: QuerySet[Programme], on: date,
+                         policy: rag.RagPolicy) -> dict[str, int]:
+    """The open programmes of `programmes` by RAG on `on` ("none": no open milestone):
+    two queries."""
+    open_ids = list(programmes.exclude(stage__in=CLOSED_STAGES).order_by()
+                    .values_list("pk", flat=True))
+    colours = worst_rag_by_programme(programmes=programmes, on=on, policy=policy)
+    return count_by_rag(colours.get(pk) for pk in open_ids)
 
 
 def risks_for_list():

@@ -13,8 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import roles
-from accounts.models import Role
-from accounts.permissions import tenant_required
+from accounts.permissions import admin_required, tenant_required
 
 from . import selectors, services, timeline
 from .filters import PROGRAMME_RAG_CHOICES, ProgrammeFilter
@@ -30,18 +29,15 @@ from .forms import (
 )
 from .models import Milestone, MilestoneKind, Risk
 
-# Roles that may edit programmes at all; for one programme, managers only edit those of
-# the accounts whose team they are on (accounts.roles.can_edit_account).
-EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-ADMIN_ROLES = frozenset({Role.ADMIN})
 PAGE_SIZE = 25
 
-edit_required = tenant_required(EDIT_ROLES)
-admin_required = tenant_required(ADMIN_ROLES)
+# Editing programmes at all; for one programme, managers only edit those of the accounts
+# whose team they are on (accounts.roles.can_edit_account).
+edit_required = tenant_required("edit_accounts")
 
 
 def page(request, template, context=None):
-    flags = {"can_edit": request.role in EDIT_ROLES, "can_admin": request.role in ADMIN_ROLES}
+    flags = {"can_edit": roles.allows(request.role, "edit_accounts")}
     return render(request, template, {**flags, **(context or {})})
 
 
@@ -75,7 +71,7 @@ def get_milestone(programme_pk, pk):
 def can_edit_milestone(request, milestone, account_editable=None):
     """The account's team and admins edit every milestone; a member the ones they own.
     `account_editable`: roles.can_edit_account for the milestone's programme, when known."""
-    if request.role == Role.MEMBER:
+    if roles.edits_only_own_items(request.role):
         return milestone.owner_id == request.user.pk
     if account_editable is None:
         account_editable = roles.can_edit_account(request, None, milestone.programme.customer)
@@ -238,7 +234,7 @@ def milestone_edit(request, programme_pk, pk):
     form = None
     if can_edit_milestone(request, milestone):
         form = MilestoneForm(request.POST or None, instance=milestone, tenant=request.tenant,
-                             owner_only=request.role == Role.MEMBER)
+                             owner_only=roles.edits_only_own_items(request.role))
     elif request.method == "POST":
         raise PermissionDenied(_("Only the account's team, administrators and the "
                                  "milestone's owner change it."))

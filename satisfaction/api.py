@@ -20,8 +20,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.settings import api_settings
 
 from accounts import roles
-from accounts.models import Role
-from kam.api import ALL_ROLES, RolePermission
+from kam.api import CapabilityPermission
 from kam.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
 
@@ -61,9 +60,6 @@ from .serializers import (
     SurveyTemplateSerializer,
 )
 
-ADMINS = frozenset({Role.ADMIN})
-SURVEY_WRITERS = frozenset({Role.ADMIN, Role.MANAGER})
-OPL_WRITERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.EXECUTIVE})
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
 
@@ -103,7 +99,7 @@ class SurveyTemplateViewSet(WriteViewSet):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
-    write_roles = ADMINS
+    write_capability = "manage_workspace"
 
     def perform_destroy(self, instance):
         if Campaign.objects.filter(template=instance).exists():
@@ -120,7 +116,7 @@ class QuestionViewSet(WriteViewSet):
     filterset_fields = ["template", "dimension", "is_active"]
     ordering_fields = ["position", "code"]
     ordering = ["template", "position", "id"]
-    write_roles = ADMINS
+    write_capability = "manage_workspace"
 
     def perform_destroy(self, instance):
         if Answer.objects.filter(question=instance).exists():
@@ -144,7 +140,7 @@ class CampaignViewSet(WriteViewSet):
     filterset_class = CampaignFilter
     ordering_fields = ["year", "quarter", "created_at"]
     ordering = ["-year", "-quarter", "id"]
-    write_roles = SURVEY_WRITERS
+    write_capability = "run_surveys"
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -239,7 +235,7 @@ class InvitationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = InvitationFilter
     ordering_fields = ["created_at", "expires_at", "responded_at"]
     ordering = ["survey_id", "department", "id"]
-    write_roles = SURVEY_WRITERS
+    write_capability = "run_surveys"
 
     @extend_schema(request=None, responses={200: InvitationNewLinkSerializer},
                    summary="Issue a new link",
@@ -274,7 +270,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     filterset_class = ResponseFilter
     ordering_fields = ["submitted_at"]
     ordering = ["-submitted_at", "-id"]
-    write_roles = SURVEY_WRITERS
+    write_capability = "run_surveys"
 
     def create(self, request, *args, **kwargs):
         data = ResponseInputSerializer(data=request.data, context=self.get_serializer_context())
@@ -323,7 +319,7 @@ def answer_errors(exc):
 
 # --- the OPL ---------------------------------------------------------------------------
 
-class OplPermission(RolePermission):
+class OplPermission(CapabilityPermission):
     """Writes need a role that can write and, on an item, the OPL rules' consent."""
 
     def has_object_permission(self, request, view, obj):
@@ -351,8 +347,7 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     search_fields = ["title", "description"]
     ordering_fields = ["due_date", "priority", "status", "opened_on", "last_update_at"]
     ordering = ["due_date", "id"]
-    write_roles = OPL_WRITERS
-    read_roles = ALL_ROLES
+    write_capability = "work_opl_items"
 
     def get_queryset(self):
         tenant = getattr(self.request, "tenant", None)
@@ -362,7 +357,7 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return opl.annotate_flags(queryset, today=tenant.today())
 
     def create(self, request, *args, **kwargs):
-        if not opl.can_create(request.role):
+        if not roles.allows(request.role, "create_opl_items"):
             raise PermissionDenied(_("Your role does not allow creating OPL items."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -445,7 +440,7 @@ class OplProposalViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OplProposalFilter
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
-    write_roles = opl.CREATE_ROLES
+    write_capability = "create_opl_items"
 
     @extend_schema(request=None, responses={201: OplItemSerializer},
                    summary="Accept: open the proposed item",

@@ -1,4 +1,4 @@
-"""CSV and XLSX files: report exports, and reading the tables staff import."""
+"""CSV and XLSX files: report exports (imports go through kam.imports)."""
 
 import csv
 import io
@@ -6,17 +6,16 @@ import io
 from django.http import HttpResponse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from customers.models import Department
+from kam.imports.templates import csv_safe
 
 from .models import Dimension
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 FILLS = {"sat-high": "C6EFCE", "sat-good": "E2F0D9", "sat-mid": "FFEB9C", "sat-low": "FFC7CE"}
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
 def _cell(value):
@@ -27,24 +26,6 @@ def _cell(value):
     if isinstance(value, Promise):
         return str(value)
     return value
-
-
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def _safe(value):
-    """CSV text that a spreadsheet would run as a formula is quoted with an apostrophe
-    (`read_table` takes it off again). One character alone ("-") is no formula."""
-    if isinstance(value, str) and len(value) > 1 and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
-
-
-def _unquote(text):
-    """A cell as it was before `_safe` quoted it."""
-    if text[:1] == "'" and text[1:2] in FORMULA_STARTS:
-        return text[1:]
-    return text
 
 
 def table_response(filename, sheets, fmt):
@@ -81,7 +62,7 @@ def table_response(filename, sheets, fmt):
             writer.writerow([f"# {title}"])
         writer.writerow([str(h) for h in headers])
         for row in rows:
-            writer.writerow([_safe(_cell(v[0] if isinstance(v, tuple) else v)) for v in row])
+            writer.writerow([csv_safe(_cell(v[0] if isinstance(v, tuple) else v)) for v in row])
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
@@ -136,58 +117,6 @@ def opl_sheets(items, today):
              _("yes") if i.is_stale else "", i.last_update_at.date().isoformat()]
             for i in items]
     return [(_("OPL"), headers, rows)]
-
-
-# --- reading imports -------------------------------------------------------------------
-
-IMPORT_FIXED_COLUMNS = ["customer_code", "department", "respondent", "recommend", "comment"]
-
-
-def import_headers(questions):
-    return [*IMPORT_FIXED_COLUMNS, *[q.code for q in questions]]
-
-
-def read_table(uploaded):
-    """The rows of an uploaded CSV or XLSX file as (line number, {header: text}) pairs;
-    raises ValueError with a readable message for files it cannot read."""
-    name = (uploaded.name or "").lower()
-    if uploaded.size and uploaded.size > MAX_IMPORT_BYTES:
-        raise ValueError(_("The file is larger than 5 MB."))
-    data = uploaded.read()
-    if name.endswith(".xlsx"):
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a bad file
-            raise ValueError(_("This is not a readable XLSX file.")) from exc
-        sheet = workbook.worksheets[0]
-        lines = [["" if v is None else _unquote(str(v).strip()) for v in row]
-                 for row in sheet.iter_rows(values_only=True)]
-    elif name.endswith(".csv"):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValueError(_("Save the CSV file as UTF-8.")) from exc
-        lines = [[_unquote(v.strip()) for v in row] for row in csv.reader(io.StringIO(text))]
-    else:
-        raise ValueError(_("Upload a .csv or .xlsx file."))
-    lines = [(number, row) for number, row in enumerate(lines, start=1) if any(row)]
-    if not lines:
-        raise ValueError(_("The file is empty."))
-    _number, headers = lines[0]
-    headers = [h.strip() for h in headers]
-    rows = []
-    for number, values in lines[1:]:
-        rows.append((number, {h: (values[i] if i < len(values) else "")
-                              for i, h in enumerate(headers) if h}))
-    return headers, rows
-
-
-def department_from_text(value):
-    value = (value or "").strip().lower()
-    for code, label in Department.choices:
-        if value in (code, str(label).lower()):
-            return code
-    return None
 
 
 def dimension_label(code):

@@ -132,14 +132,6 @@ class StaffEntryForm(AnswersForm):
                                                     required=False)
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV or XLSX file"))
-    source = forms.ChoiceField(
-        label=_("Given by"), choices=[(Response.Source.AGENCY, Response.Source.AGENCY.label),
-                                      (Response.Source.STAFF, Response.Source.STAFF.label)],
-        initial=Response.Source.AGENCY)
-
-
 class OplItemForm(forms.ModelForm):
     class Meta:
         model = OplItem

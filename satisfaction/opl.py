@@ -9,19 +9,34 @@ which survey answers propose an item. Views, the API, jobs and the seed call the
 - Stale: an open, in-progress or blocked item with no progress update for 14 days.
 - Overdue: past its due date (in the tenant's time zone) and not done, verified or
   cancelled.
+- Closed on a day: a done or verified item on its closed date; a cancelled item on the
+  day (tenant's time zone) of its last change, which is when it was cancelled unless it
+  was edited since (no cancellation date is kept). Cancelled items count: they leave the
+  open list as surely as done ones, so items opened minus items closed is what the open
+  list gained, in the burn-down and the monthly report alike.
 - A survey answer at or below 60 % of its scale (1–3 on 1–5, 1–6 on 1–10) proposes an item.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from accounts.models import Role
 from kam import messages
 
 from .models import Dimension, OplItem
@@ -45,39 +60,33 @@ TRANSITIONS = {
     Status.CANCELLED: {Status.OPEN},
 }
 
-VERIFY_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
-CREATE_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-
-
 # --- who may do what -------------------------------------------------------------------
-
-def can_create(role):
-    """Whether the role opens OPL items at all (for one customer: `can_create_for`)."""
-    return role in CREATE_ROLES
-
 
 def can_create_for(user, role, customer):
     """Admins open items on every account; account managers on the accounts whose team
-    they are on."""
-    return role in CREATE_ROLES and roles.can_edit_account(user, role, customer)
+    they are on. (Whether the role opens items at all: "create_opl_items".)"""
+    return roles.allows(role, "create_opl_items") and roles.can_edit_account(user, role,
+                                                                             customer)
 
 
 def can_edit(item, user, role):
     """Admins edit every item; account managers the items of the accounts whose team they
     are on; members and managers the items they own or answer for."""
-    if role == Role.ADMIN:
+    if roles.allows(role, "edit_every_account"):
         return True
-    if role in (Role.MANAGER, Role.MEMBER) and user.pk in {item.owner_id, item.accountable_id}:
+    if roles.allows(role, "edit_own_items") and user.pk in {item.owner_id,
+                                                            item.accountable_id}:
         return True
-    return role == Role.MANAGER and roles.can_edit_account(user, role, item.customer)
+    return roles.allows(role, "edit_accounts") and roles.can_edit_account(user, role,
+                                                                          item.customer)
 
 
 def can_verify(item, user, role):
     """Executives and admins verify any item; the accountable KAM their own, unless their
     role is read-only."""
-    if role in VERIFY_ROLES:
+    if roles.allows(role, "verify_opl_items"):
         return True
-    return (role is not None and role != Role.VIEWER and user.pk is not None
+    return (roles.allows(role, "work_opl_items") and user.pk is not None
             and user.pk == item.accountable_id)
 
 
@@ -156,6 +165,43 @@ def stale_q(now=None):
 
 def overdue_q(today):
     return Q(due_date__lt=today) & ~Q(status__in=FINISHED)
+
+
+# --- closed in a period ----------------------------------------------------------------
+
+COMPLETED = frozenset({Status.DONE, Status.VERIFIED})
+
+
+def _start_of(day, tz):
+    return datetime.combine(day, time.min, tzinfo=tz)
+
+
+def closed_q(*, until: date, tz: tzinfo, since: date | None = None) -> Q:
+    """Q for the items closed on or before `until` (and on or after `since`, when
+    given), days in the tenant's time zone `tz`: see "Closed on a day" above."""
+    completed = Q(status__in=COMPLETED, closed_on__lte=until)
+    cancelled = Q(status=Status.CANCELLED,
+                  updated_at__lt=_start_of(until + timedelta(days=1), tz))
+    if since is not None:
+        completed &= Q(closed_on__gte=since)
+        cancelled &= Q(updated_at__gte=_start_of(since, tz))
+    return completed | cancelled
+
+
+def closed_day(tz: tzinfo):
+    """The day an item closed (None while it is not closed), as a query expression."""
+    return Case(When(status__in=COMPLETED, then=F("closed_on")),
+                When(status=Status.CANCELLED, then=TruncDate("updated_at", tzinfo=tz)),
+                default=None, output_field=DateField())
+
+
+def closed_per_day(items: QuerySet[OplItem], *, since: date, until: date,
+                   tz: tzinfo) -> dict[date, int]:
+    """{day: items of `items` closed that day} from `since` to `until`: one grouped
+    query."""
+    return dict(items.filter(closed_q(since=since, until=until, tz=tz))
+                .annotate(closed=closed_day(tz)).order_by().values_list("closed")
+                .annotate(n=Count("pk")))
 
 
 def annotate_flags(queryset, *, today, now=None):

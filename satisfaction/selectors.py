@@ -1,14 +1,18 @@
 """Read use cases for satisfaction pages, reports, exports and the API.
 
 Each function runs a fixed number of queries however many rows it returns; the index
-and NPS come from `satisfaction.index`, the OPL flags from `satisfaction.opl`.
+and NPS come from `satisfaction.index`, the OPL flags from `satisfaction.opl`. A
+campaign's figures per customer (index, the quarter before's, trend), its heatmap cells
+and its movers are computed here once, for the report pages, the monthly report and the
+dashboard alike.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from customers.models import Customer, Department
 from kam.periods import Quarter
@@ -28,6 +32,7 @@ from .models import (
 )
 
 TREND_QUARTERS = 8
+MOVERS = 5  # customers listed as rising and as falling most
 
 
 # --- campaigns and surveys -------------------------------------------------------------
@@ -185,44 +190,127 @@ def survey_coverage(campaign_ids, customer_ids=None):
             for campaign, customer, invited, answered in rows}
 
 
+@dataclass(frozen=True)
+class CustomerIndex:
+    """A customer's index in a campaign and in the quarter before, and the change."""
+
+    customer_id: int
+    name: str
+    code: str
+    tier: str
+    answered: bool  # has answers in the campaign (not only in the quarter before)
+    index: Decimal | None
+    previous: Decimal | None
+    trend: Decimal | None
+
+
+@dataclass(frozen=True)
+class CampaignIndices:
+    """A campaign's index per customer and for all of them together, against the
+    quarter before."""
+
+    customers: list[CustomerIndex]  # whoever answered either campaign, by name
+    index: Decimal | None
+    previous_index: Decimal | None
+    trend: Decimal | None
+
+
+def campaign_indices(*, campaign: Campaign, previous: Campaign | None = None,
+                     customers: QuerySet[Customer] | None = None) -> CampaignIndices:
+    """Each customer's index in `campaign` and in `previous` (the quarter before), its
+    trend, and the index of all of them together, over the customers of `customers`
+    (every customer when None): one grouped query. The portfolio's index is the ratio of
+    the summed sums (satisfaction.index), never a mean of the customers' indices."""
+    campaigns = [campaign] if previous is None else [campaign, previous]
+    answers = Answer.objects.filter(response__survey__campaign__in=campaigns)
+    if customers is not None:
+        answers = answers.filter(
+            response__survey__customer__in=customers.order_by().values("pk"))
+    sums = index.index_annotations(filter=Q(response__survey__campaign=campaign))
+    if previous is not None:
+        sums.update(index.index_annotations(filter=Q(response__survey__campaign=previous),
+                                            suffix="_before"))
+    rows = (answers.order_by()
+            .values("response__survey__customer_id", "response__survey__customer__name",
+                    "response__survey__customer__code", "response__survey__customer__tier")
+            .annotate(**sums))
+    found, totals = [], [0.0, 0.0, 0.0, 0.0]
+    for row in rows:
+        figures = (row["_iw"], row["_w"], row.get("_iw_before"), row.get("_w_before"))
+        totals = [total + (figure or 0) for total, figure in zip(totals, figures, strict=True)]
+        value, before = index.from_totals(*figures[:2]), index.from_totals(*figures[2:])
+        found.append(CustomerIndex(
+            customer_id=row["response__survey__customer_id"],
+            name=row["response__survey__customer__name"],
+            code=row["response__survey__customer__code"],
+            tier=row["response__survey__customer__tier"],
+            answered=row["_w"] is not None, index=value, previous=before,
+            trend=index.trend(value, before)))
+    found.sort(key=lambda c: (c.name, c.customer_id))
+    total = index.from_totals(*totals[:2])
+    total_before = index.from_totals(*totals[2:]) if previous is not None else None
+    return CampaignIndices(customers=found, index=total, previous_index=total_before,
+                           trend=index.trend(total, total_before))
+
+
+def movers(customers: Iterable[CustomerIndex], *,
+           limit: int = MOVERS) -> tuple[list[CustomerIndex], list[CustomerIndex]]:
+    """(up, down): the `limit` customers whose index rose most since the quarter before,
+    and the `limit` whose index fell most; the largest change first, ties by name."""
+    moved = sorted((c for c in customers if c.trend is not None),
+                   key=lambda c: (c.name, c.customer_id))
+    up = sorted((c for c in moved if c.trend > 0), key=lambda c: -c.trend)[:limit]
+    down = sorted((c for c in moved if c.trend < 0), key=lambda c: c.trend)[:limit]
+    return up, down
+
+
+def department_indices(
+        *, campaign: Campaign,
+        customer_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Decimal | None]:
+    """{(customer id, department): index} of `campaign`'s answers, of the given
+    customers (every customer when None): the heatmap's cells, one grouped query."""
+    answers = Answer.objects.filter(response__survey__campaign=campaign)
+    if customer_ids is not None:
+        answers = answers.filter(response__survey__customer_id__in=list(customer_ids))
+    return index.grouped(answers, "response__survey__customer_id", "response__department")
+
+
 def portfolio_report(campaign):
     """The heatmap (customer × department), each customer's index and trend, movers up
-    and down, dimension and portfolio figures, for `campaign` against the quarter before."""
+    and down, dimension and portfolio figures, for `campaign` against the quarter before:
+    every customer surveyed in it."""
     previous = previous_campaign(campaign) if campaign else None
     if campaign is None:
         return None
     answers = Answer.objects.filter(response__survey__campaign=campaign)
-    cells = index.grouped(answers, "response__survey__customer_id", "response__department")
-    per_customer = index.grouped(answers, "response__survey__customer_id")
-    before = {}
-    before_total = None
+    figures = campaign_indices(campaign=campaign, previous=previous)
+    by_customer = {c.customer_id: c for c in figures.customers}
+    cells = department_indices(campaign=campaign)
     before_dimensions = {}
     if previous is not None:
-        previous_answers = Answer.objects.filter(response__survey__campaign=previous)
-        before = index.grouped(previous_answers, "response__survey__customer_id")
-        before_total = index.total(previous_answers)
-        before_dimensions = index.grouped(previous_answers, "dimension")
+        before_dimensions = index.grouped(
+            Answer.objects.filter(response__survey__campaign=previous), "dimension")
     customers = list(Customer.objects.filter(surveys__campaign=campaign)
                      .order_by("name", "pk").only("pk", "name", "code", "tier", "owner_id"))
     coverage = survey_coverage([campaign.pk])
     no_coverage = Coverage(answered=0, invited=0)
     departments = [d for d in Department.values
                    if any(key[1] == d for key in cells)] or list(Department.values[:4])
-    rows = []
+    rows = {}
     for customer in customers:
-        value = per_customer.get(customer.pk)
-        rows.append({
+        found = by_customer.get(customer.pk)
+        value = found.index if found else None
+        rows[customer.pk] = {
             "customer": customer,
             "cells": [{"department": d, "index": cells.get((customer.pk, d)),
                        "colour": index.colour(cells.get((customer.pk, d)))}
                       for d in departments],
             "index": value, "colour": index.colour(value),
             "coverage": coverage.get((campaign.pk, customer.pk), no_coverage),
-            "previous": before.get(customer.pk),
-            "trend": index.trend(value, before.get(customer.pk)),
-        })
-    moved = [r for r in rows if r["trend"] is not None]
-    total = index.total(answers)
+            "previous": found.previous if found else None,
+            "trend": found.trend if found else None,
+        }
+    up, down = movers(figures.customers)
     dimensions = index.grouped(answers, "dimension")
     department_totals = index.grouped(answers, "response__department")
     nps = index.grouped_nps(Response.objects.filter(survey__campaign=campaign),
@@ -232,21 +320,19 @@ def portfolio_report(campaign):
     return {
         "campaign": campaign, "previous": previous, "departments": departments,
         "coverage": campaign_coverage, "interim": campaign.status == Campaign.Status.OPEN,
-        "colour": index.colour(total),
+        "colour": index.colour(figures.index),
         "department_labels": [Department(d).label for d in departments],
         "department_totals": [{"index": department_totals.get(d),
                                "colour": index.colour(department_totals.get(d))}
                               for d in departments],
-        "rows": rows, "index": total, "previous_index": before_total,
-        "trend": index.trend(total, before_total), "nps": nps,
+        "rows": list(rows.values()), "index": figures.index,
+        "previous_index": figures.previous_index, "trend": figures.trend, "nps": nps,
         "dimensions": [{"dimension": key, "label": label, "index": dimensions.get(key),
                         "trend": index.trend(dimensions.get(key), before_dimensions.get(key)),
                         "colour": index.colour(dimensions.get(key))}
                        for key, label in Dimension.choices],
-        "movers_up": sorted([r for r in moved if r["trend"] > 0],
-                            key=lambda r: -r["trend"])[:5],
-        "movers_down": sorted([r for r in moved if r["trend"] < 0],
-                              key=lambda r: r["trend"])[:5],
+        "movers_up": [rows[c.customer_id] for c in up if c.customer_id in rows],
+        "movers_down": [rows[c.customer_id] for c in down if c.customer_id in rows],
     }
 
 

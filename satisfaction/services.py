@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import roles
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
 from kam.tenancy import cross_tenant
@@ -538,27 +537,43 @@ def save_response(survey, department, *, scores, recommend=None, comment="", res
 
 def propose_items(response, answers, questions):
     """One pending proposal per low answer; proposals of answers no longer low go away."""
-    survey = response.survey
-    texts = {q.pk: {"en": q.text_en, "zh-hans": q.text_zh} for q in questions}
-    low = [a for a in answers if opl.is_low_score(a.score, a.scale_max)]
-    # `answers` are all the response's answers (the others were deleted with their
+    propose_items_in_bulk([(response, answers)], texts={
+        q.pk: {"en": q.text_en, "zh-hans": q.text_zh} for q in questions})
+
+
+def propose_items_in_bulk(entries: list[tuple[Response, list[Answer]]], *,
+                          texts: dict[int, dict[str, str]]) -> None:
+    """`propose_items` for many responses at once: `entries` are (response, all its
+    answers), `texts` the questions' texts by id ({"en": …, "zh-hans": …}). A fixed number
+    of queries for any number of responses (their surveys loaded with customer and
+    campaign)."""
+    answers = [answer for _response, answers in entries for answer in answers]
+    low = [(response, answer) for response, answers in entries for answer in answers
+           if opl.is_low_score(answer.score, answer.scale_max)]
+    low_ids = [answer.pk for _response, answer in low]
+    # `answers` are all the responses' answers (the others were deleted with their
     # proposals). Naming them, rather than joining on the response, keeps the delete on
     # the answer key: inside a big transaction, such as the demo seed, the planner's
     # statistics of the empty tables made the join a scan per row.
     OplProposal.objects.filter(answer__in=[a.pk for a in answers],
-                               status=OplProposal.Status.PENDING).exclude(answer__in=low).delete()
-    have = set(OplProposal.objects.filter(answer__in=low).values_list("answer_id", flat=True))
-    department_label = Department(response.department).label
-    for answer in low:
+                               status=OplProposal.Status.PENDING).exclude(
+        answer__in=low_ids).delete()
+    have = set(OplProposal.objects.filter(answer__in=low_ids).values_list("answer_id",
+                                                                          flat=True))
+    proposals = []
+    for response, answer in low:
         if answer.pk in have:
             continue
+        survey = response.survey
+        department_label = Department(response.department).label
         title, lines = opl.proposal_messages(answer, texts[answer.question_id],
                                              survey.customer.name, department_label,
                                              survey.campaign.period)
-        proposal = OplProposal(tenant=response.tenant, answer=answer,
+        proposal = OplProposal(tenant_id=response.tenant_id, answer=answer,
                                customer=survey.customer, department=response.department)
         proposal.set_generated(title=title, description=lines)
-        proposal.save()
+        proposals.append(proposal)
+    OplProposal.objects.bulk_create(proposals)
 
 
 def respond_by_link(invitation, **kwargs):
@@ -709,129 +724,6 @@ def proposal_defaults(proposal, today):
         "accountable": proposal.customer.owner, "owner": proposal.customer.owner,
         "due_date": opl.default_due_date(today, priority),
     }
-
-
-
-
-# --- importing agency results ----------------------------------------------------------
-
-@dataclass
-class ImportResult:
-    saved: int = 0
-    errors: list = field(default_factory=list)  # [(line, column, message)]
-
-
-# The import template's mark for a question not asked of the row's department.
-NOT_ASKED = frozenset({"-", "–", "—", "n/a"})
-
-
-def _cell_empty(value):
-    return value in ("", None) or value.strip().lower() in NOT_ASKED
-
-
-def import_responses(campaign, uploaded, *, user, source=Response.Source.AGENCY,
-                     editable=None):
-    """Responses from a CSV/XLSX file (one row per customer and department; columns
-    `customer_code, department, respondent, recommend, comment` and one per question
-    code; "-" marks a question not asked). Rows with no answer at all are skipped, so the
-    downloaded template can be uploaded as filled in. All or nothing: any bad row and
-    nothing is saved; errors are (line, column, message). `editable`: the ids of the
-    customers the importer may change (None: all of them)."""
-    from .exports import department_from_text, read_table
-
-    result = ImportResult()
-    if campaign.status == Campaign.Status.DRAFT:
-        result.errors.append((None, "", _("The campaign is not open yet.")))
-        return result
-    try:
-        headers, rows = read_table(uploaded)
-    except ValueError as exc:
-        result.errors.append((None, "", str(exc)))
-        return result
-    missing = [c for c in ("customer_code", "department") if c not in headers]
-    if missing:
-        result.errors.append((1, ", ".join(missing), _("Required column missing.")))
-        return result
-    surveys = {s.customer.code: s for s in Survey.objects.filter(campaign=campaign)
-               .select_related("customer", "template", "campaign")}
-    questions = list(Question.objects.filter(template=campaign.template, is_active=True))
-    by_code = {q.code: q for q in questions}
-    codes = {field_name(q): q.code for q in questions}
-    plans, seen = [], set()
-    for line, row in rows:
-        survey = surveys.get(row.get("customer_code", ""))
-        department = department_from_text(row.get("department"))
-        if survey is None:
-            result.errors.append((line, "customer_code", _(
-                "No survey for this customer code in this campaign.")))
-            continue
-        if department is None:
-            result.errors.append((line, "department", _("Unknown department.")))
-            continue
-        if editable is not None and survey.customer_id not in editable:
-            result.errors.append((line, "customer_code",
-                                  roles.not_on_team_message(survey.customer.code)))
-            continue
-        asked = {q.pk for q in questions if department in q.departments}
-        answered = {code: value for code, value in row.items()
-                    if code in by_code and not _cell_empty(value)}
-        recommend = _number(row.get("recommend", ""))
-        if (not answered and recommend is None and not row.get("comment")
-                and not row.get("respondent")):
-            continue  # a row of the template that nobody filled in
-        if (survey.pk, department) in seen:
-            result.errors.append((line, "department", _(
-                "A second row for the same customer and department.")))
-            continue
-        seen.add((survey.pk, department))
-        scores = {}
-        for code, value in answered.items():
-            question = by_code[code]
-            if question.pk not in asked:
-                result.errors.append((line, code, _(
-                    "This question is not asked of that department.")))
-                continue
-            scores[question.pk] = _number(value)
-        asked_questions = [q for q in questions if q.pk in asked]
-        errors = validate_answers(asked_questions, scores, scale_max=survey.scale_max,
-                                  ask_recommend=survey.template.ask_recommend,
-                                  recommend=recommend)
-        for name, messages in errors.items():
-            for message in messages:
-                result.errors.append((line, codes.get(name, name), str(message)))
-        plans.append((line, survey, department, scores, recommend, row))
-    if result.errors:
-        return result
-    with transaction.atomic():
-        for line, survey, department, scores, recommend, row in plans:
-            try:
-                save_response(survey, department, scores=scores, recommend=recommend,
-                              comment=row.get("comment", ""),
-                              respondent=row.get("respondent", ""), source=source, user=user)
-            except ValidationError as exc:
-                messages_by_name = (exc.message_dict if hasattr(exc, "error_dict")
-                                    else {"": exc.messages})
-                for name, messages in messages_by_name.items():
-                    for message in messages:
-                        result.errors.append((line, codes.get(name, name), str(message)))
-                continue
-            result.saved += 1
-        if result.errors:
-            transaction.set_rollback(True)
-            result.saved = 0
-    return result
-
-
-def _number(text):
-    """A whole number from a cell ("4", "4.0"), None for an empty cell, else the text
-    (which validation then reports)."""
-    if _cell_empty(text):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return int(value) if value.is_integer() else text
 
 
 def set_interim_share(tenant, *, share):

@@ -19,14 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import roles
-from accounts.models import Role
-from accounts.permissions import tenant_required
+from accounts.permissions import admin_required, tenant_required
+from customers import import_views
 from customers.models import Customer, Department
+from kam.imports import kinds as import_kinds
 
 from . import exports, opl, selectors, services
 from .forms import (
     CampaignForm,
-    ImportForm,
     OplFilterForm,
     OplItemForm,
     OplUpdateForm,
@@ -48,23 +48,16 @@ from .models import (
     SurveyTemplate,
 )
 
-SURVEY_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-TEMPLATE_ROLES = frozenset({Role.ADMIN})
 PAGE_SIZE = 25
 
-survey_required = tenant_required(SURVEY_ROLES)
-template_required = tenant_required(TEMPLATE_ROLES)
+survey_required = tenant_required("run_surveys")
+template_required = admin_required  # survey templates and settings are the workspace's
 read_required = tenant_required()
-
-
-def _flags(request):
-    return {"can_run_surveys": request.role in SURVEY_ROLES,
-            "can_edit_templates": request.role in TEMPLATE_ROLES,
-            "can_create_opl": opl.can_create(request.role)}
+opl_create_required = tenant_required("create_opl_items")
 
 
 def page(request, template, context=None, status=200):
-    return render(request, template, {**_flags(request), **(context or {})}, status=status)
+    return render(request, template, context or {}, status=status)
 
 
 def add_errors(form, exc):
@@ -176,7 +169,7 @@ def campaign_list(request):
     campaigns = selectors.campaigns_with_counts().order_by("-year", "-quarter")
     page_obj = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     settings_form = None
-    if request.role in TEMPLATE_ROLES:
+    if roles.allows(request.role, "manage_workspace"):
         settings_form = SatisfactionSettingsForm(
             initial={"interim_percent": round(selectors.interim_share() * 100)})
     return page(request, "satisfaction/campaign_list.html", {
@@ -311,40 +304,19 @@ def campaign_close(request, pk):
 
 @survey_required
 def campaign_import(request, pk):
+    """The import pipeline's upload page for this campaign's answers (the shared pages
+    under /customers/import/ show the dry run, the commit and its progress)."""
     campaign = get_object_or_404(Campaign, pk=pk)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    errors = []
-    if request.method == "POST" and form.is_valid():
-        result = services.import_responses(
-            campaign, form.cleaned_data["file"], user=request.user,
-            source=form.cleaned_data["source"],
-            editable=roles.editable_customer_ids(request.tenant, request.user, request.role))
-        if not result.errors:
-            messages.success(request, _("%(count)s responses imported.") % {
-                "count": result.saved})
-            return redirect("campaign_detail", pk=campaign.pk)
-        errors = result.errors
-    questions = list(Question.objects.filter(template=campaign.template, is_active=True)
-                     .order_by("position", "pk"))
-    return page(request, "satisfaction/import.html", {
-        "campaign": campaign, "form": form, "errors": errors[:200],
-        "error_count": len(errors), "columns": exports.import_headers(questions),
-        "questions": questions}, status=400 if request.method == "POST" else 200)
+    return import_views.upload_page(request, import_kinds.get("answers"),
+                                    {"campaign": str(campaign.pk)})
 
 
 @survey_required
 def campaign_import_template(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
-    questions = list(Question.objects.filter(template=campaign.template, is_active=True)
-                     .order_by("position", "pk"))
-    rows = []
-    for survey in Survey.objects.filter(campaign=campaign).select_related("customer"):
-        for department in services.template_departments(campaign.template):
-            rows.append([survey.customer.code, department, "", "", "",
-                         *["" if department in q.departments else "-" for q in questions]])
-    fmt = _export_format(request) or "xlsx"
-    return exports.table_response(f"responses-{campaign.period}", [
-        (campaign.period, exports.import_headers(questions), rows)], fmt)
+    return import_views.template_response(
+        request, import_kinds.get("answers"), _export_format(request) or "xlsx",
+        {"campaign": campaign.pk, "period": campaign.period})
 
 
 # --- surveys ---------------------------------------------------------------------------
@@ -374,8 +346,8 @@ def survey_detail(request, pk):
                         "colour": colour(detail["by_dimension"].get(code))}
                        for code, label in Dimension.choices],
         "departments_asked": services.template_departments(survey.template),
-        "can_run_surveys": request.role in SURVEY_ROLES and roles.can_edit_account(
-            request, None, survey.customer)})
+        "can_run_surveys": (roles.allows(request.role, "run_surveys")
+                            and roles.can_edit_account(request, None, survey.customer))})
 
 
 @survey_required
@@ -501,7 +473,7 @@ def opl_mine(request):
     return _opl_list(request, mine=True)
 
 
-@tenant_required(opl.CREATE_ROLES)
+@opl_create_required
 def opl_create(request):
     initial = {"due_date": request.tenant.today() + timezone.timedelta(days=opl.DEFAULT_DUE_DAYS)}
     customers = roles.editable_customers(request, None)
@@ -599,7 +571,7 @@ def opl_update(request, pk):
 def proposal_list(request):
     proposals = Paginator(selectors.pending_proposals(), PAGE_SIZE).get_page(
         request.GET.get("page"))
-    if opl.can_create(request.role):
+    if roles.allows(request.role, "create_opl_items"):
         editable = roles.editable_customer_ids(request.tenant, request.user, request.role)
         for proposal in proposals:
             proposal.decidable = editable is None or proposal.customer_id in editable
@@ -616,7 +588,7 @@ def _get_decidable_proposal(request, pk, queryset=OplProposal.objects):
     return proposal
 
 
-@tenant_required(opl.CREATE_ROLES)
+@opl_create_required
 def proposal_accept(request, pk):
     proposal = _get_decidable_proposal(
         request, pk, OplProposal.objects.select_related("customer", "answer"))
@@ -639,7 +611,7 @@ def proposal_accept(request, pk):
         "intro": proposal.description, "cancel_url": reverse("opl_proposals")})
 
 
-@tenant_required(opl.CREATE_ROLES)
+@opl_create_required
 @require_POST
 def proposal_dismiss(request, pk):
     proposal = _get_decidable_proposal(request, pk, OplProposal.objects.select_related(

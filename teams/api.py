@@ -18,7 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
-from accounts.models import Role
+from accounts import roles
 from customers.filters import tenant_users
 from customers.models import Customer, Region, Tier
 from kam.serializers import drf_errors
@@ -33,8 +33,6 @@ from .serializers import (
     TeamMemberSerializer,
     TeamSerializer,
 )
-
-TEAM_WRITERS = frozenset({Role.ADMIN, Role.MANAGER})
 
 
 def _service(call, *args, **kwargs):
@@ -82,7 +80,7 @@ class TeamViewSet(TenantModelViewSet):
     search_fields = ["name", "customer__name", "customer__code"]
     ordering_fields = ["customer__name", "customer__code", "created_at"]
     ordering = ["customer__name", "id"]
-    write_roles = TEAM_WRITERS
+    write_capability = "edit_accounts"
     queryset = Team.objects.all()
 
     def get_queryset(self):
@@ -92,7 +90,7 @@ class TeamViewSet(TenantModelViewSet):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def perform_create(self, serializer):
-        if not permissions.can_create_team(self.request.role):
+        if not roles.allows(self.request.role, "manage_workspace"):
             _deny(_("Only an administrator creates account teams."))
         serializer.instance = _service(services.create_team, tenant=self.request.tenant,
                                        **serializer.validated_data)
@@ -105,7 +103,7 @@ class TeamViewSet(TenantModelViewSet):
         self._reload(serializer)
 
     def perform_destroy(self, instance):
-        if self.request.role != Role.ADMIN:
+        if not roles.allows(self.request.role, "manage_workspace"):
             _deny(_("Only an administrator deletes account teams."))
         with transaction.atomic():
             customer = instance.customer
@@ -152,7 +150,7 @@ class TeamMemberViewSet(TenantModelViewSet):
     filterset_class = TeamMemberFilter
     ordering_fields = ["start_on", "end_on", "role", "allocation"]
     ordering = ["team", "role", "start_on", "id"]
-    write_roles = TEAM_WRITERS
+    write_capability = "edit_accounts"
 
     def get_queryset(self):
         return selectors.with_allocation_total(super().get_queryset(),
@@ -208,7 +206,7 @@ class ReviewViewSet(TenantModelViewSet):
     filterset_class = ReviewFilter
     ordering_fields = ["period", "coefficient", "created_at"]
     ordering = ["-period", "id"]
-    write_roles = permissions.REVIEW_WRITER_ROLES
+    write_capability = "write_reviews"
     queryset = Review.objects.all()
 
     def get_queryset(self):
@@ -230,7 +228,7 @@ class ReviewViewSet(TenantModelViewSet):
         _service(services.update_review, serializer.instance, **fields)
 
     def perform_destroy(self, instance):
-        if self.request.role != Role.ADMIN:
+        if not roles.allows(self.request.role, "manage_reviews"):
             _deny(_("Only an administrator deletes reviews."))
         instance.delete()
 
@@ -254,7 +252,7 @@ class RecognitionViewSet(TenantModelViewSet):
     filterset_class = RecognitionFilter
     ordering_fields = ["year", "quarter", "created_at"]
     ordering = ["-year", "-quarter", "-id"]
-    write_roles = permissions.RECOGNITION_ROLES
+    write_capability = "give_recognition"
 
     def perform_create(self, serializer):
         serializer.instance = _service(services.create_recognition, tenant=self.request.tenant,

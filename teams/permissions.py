@@ -17,17 +17,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q
 
 from accounts import roles
-from accounts.models import Role
 from customers.models import Customer
 from kam.periods import period_bounds
 from kam.tenancy import require_tenant
 
 from .models import TeamMember, TeamRole, active_on
-
-TEAM_CREATORS = frozenset({Role.ADMIN})
-REVIEW_WRITER_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.MANAGER})
-RECOGNITION_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
-ALL_REVIEW_READERS = frozenset({Role.ADMIN, Role.EXECUTIVE})
 
 
 def _user_and_role(request_or_user, role):
@@ -67,10 +61,6 @@ def can_edit_team(request_or_user, role, team, today=None):
     return roles.can_edit_account(request_or_user, role, team.customer, today)
 
 
-def can_create_team(role):
-    return role in TEAM_CREATORS
-
-
 def is_allowed_reviewer(user_id, team, period=None, today=None):
     """Whether `user_id` may review the members of `team`: an AR of the team during the
     quarter reviewed (or today, without a quarter), or the leader of its customer's region."""
@@ -92,13 +82,10 @@ def can_review(request_or_user, role, team, today=None):
     """Whether this user may write reviews for the members of `team`: an admin, or the
     team's AR / the region leader in a role that writes."""
     user, role = _user_and_role(request_or_user, role)
-    if not _authenticated(user) or role not in REVIEW_WRITER_ROLES:
+    if not _authenticated(user) or not roles.allows(role, "write_reviews"):
         return False
-    return role == Role.ADMIN or is_allowed_reviewer(user.pk, team, today=today)
-
-
-def can_award(role):
-    return role in RECOGNITION_ROLES
+    return (roles.allows(role, "manage_reviews")
+            or is_allowed_reviewer(user.pk, team, today=today))
 
 
 def visible_reviews(queryset, user, role):
@@ -106,10 +93,10 @@ def visible_reviews(queryset, user, role):
     user, role = _user_and_role(user, role)
     if not _authenticated(user):
         return queryset.none()
-    if role in ALL_REVIEW_READERS:
+    if roles.allows(role, "read_all_reviews"):
         return queryset
     mine = Q(member__user=user) | Q(reviewer=user) | Q(member__team__customer__region__leader=user)
-    if role == Role.MANAGER:
+    if roles.allows(role, "read_team_reviews"):
         on_team = TeamMember.objects.filter(team=OuterRef("member__team"), user=user)
         mine |= Q(Exists(on_team))
     return queryset.filter(mine)

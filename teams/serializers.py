@@ -12,7 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Role
+from accounts import roles
 from kam.serializers import TenantModelSerializer
 
 from . import services, triangle
@@ -126,7 +126,7 @@ class ReviewSerializer(TenantModelSerializer):
         if self.instance is None and "reviewer" not in attrs:
             attrs["reviewer"] = request.user
         reviewer = attrs.get("reviewer")
-        if (reviewer is not None and request.role != Role.ADMIN
+        if (reviewer is not None and not roles.allows(request.role, "manage_reviews")
                 and reviewer.pk != request.user.pk):
             raise serializers.ValidationError({"reviewer": [_(
                 "Record the reviews you give yourself; only an administrator records "

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
+from accounts import roles
 from accounts.permissions import tenant_required
 from accounts.selectors import tenant_members
 from customers.models import Region, Tier
@@ -20,7 +20,6 @@ from .forms import MemberForm, RecognitionForm, ReviewForm, TeamForm
 from .models import Recognition, Review, Team, TeamMember
 
 PAGE_SIZE = 25
-EXECUTIVE_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
 
 
 def _add_errors(form, exc):
@@ -83,7 +82,7 @@ def team_list(request):
     return render(request, "teams/team_list.html", {
         "page": page, "rows": _team_rows(page, today), "status": status, "tier": tier,
         "region": region, "q": query, "regions": Region.objects.order_by("name"),
-        "tiers": Tier.choices, "can_create": permissions.can_create_team(request.role),
+        "tiers": Tier.choices,
         "without_team": selectors.customers_without_team().count(),
     })
 
@@ -92,11 +91,11 @@ def team_list(request):
 def my_teams(request):
     today = request.tenant.today()
     teams = list(selectors.my_teams(request.user, today))
-    roles = selectors.my_roles(request.user, today)
+    my_roles = selectors.my_roles(request.user, today)
     allocation = selectors.allocation_total(request.user, today)
     rows = _team_rows(teams, today)
     for row in rows:
-        row["my_roles"] = roles.get(row["team"].pk, [])
+        row["my_roles"] = my_roles.get(row["team"].pk, [])
     reviews = selectors.reviews(request.user, request.role).filter(
         member__user=request.user)[:8]
     return render(request, "teams/my_teams.html", {
@@ -134,7 +133,7 @@ def incomplete_a_tier(request):
     for customer in customers:
         customer.missing = triangle.missing_roles(customer)
     return render(request, "teams/incomplete_a_tier.html", {
-        "customers": customers, "can_create": permissions.can_create_team(request.role),
+        "customers": customers,
     })
 
 
@@ -170,7 +169,7 @@ def team_detail(request, pk):
     })
 
 
-@tenant_required(permissions.TEAM_CREATORS)
+@tenant_required("manage_workspace")
 def team_create(request):
     initial = {}
     if request.GET.get("customer", "").isdigit():
@@ -280,11 +279,12 @@ def _review_form(request, team, instance=None):
             if last is not None:
                 initial["objectives"] = last.next_objectives
     return ReviewForm(request.POST or None, team=team, tenant=request.tenant,
-                      user=request.user, may_choose_reviewer=request.role == Role.ADMIN,
+                      user=request.user,
+                      may_choose_reviewer=roles.allows(request.role, "manage_reviews"),
                       initial=initial, **kwargs)
 
 
-@tenant_required(permissions.REVIEW_WRITER_ROLES)
+@tenant_required("write_reviews")
 def review_add(request, team_pk):
     team = _team_or_404(team_pk)
     if not permissions.can_review(request, None, team):
@@ -299,7 +299,7 @@ def review_add(request, team_pk):
     return render(request, "teams/review_form.html", {"form": form, "team": team})
 
 
-@tenant_required(permissions.REVIEW_WRITER_ROLES)
+@tenant_required("write_reviews")
 def review_edit(request, pk):
     review = get_object_or_404(selectors.reviews(request.user, request.role), pk=pk)
     team = review.member.team
@@ -341,11 +341,10 @@ def coefficient_overview(request):
                     "years": [(year, annual[user_id][year]) for year in streak]}
                    for user_id, streak in pool.items() if user_id in people],
         "recognitions": selectors.recognitions()[:30],
-        "can_award": permissions.can_award(request.role),
     })
 
 
-@tenant_required(permissions.RECOGNITION_ROLES)
+@tenant_required("give_recognition")
 def recognition_add(request):
     form = RecognitionForm(request.POST or None, tenant=request.tenant, user=request.user)
     recognition = _submit(request, form)
@@ -356,7 +355,7 @@ def recognition_add(request):
 
 
 @require_POST
-@tenant_required(permissions.RECOGNITION_ROLES)
+@tenant_required("give_recognition")
 def recognition_delete(request, pk):
     recognition = get_object_or_404(Recognition, pk=pk)
     recognition.delete()

@@ -14,7 +14,7 @@ from tests.factories import MembershipFactory, NotificationFactory, UserFactory
 
 
 class WriteProbe(APIView):
-    """A resource with the default write roles (admin only)."""
+    """A resource with the default write capability (admins only)."""
 
     def get(self, request):
         return Response({"read": True})
@@ -24,7 +24,7 @@ class WriteProbe(APIView):
 
 
 class ManagersWriteProbe(WriteProbe):
-    write_roles = frozenset({Role.ADMIN, Role.MANAGER})
+    write_capability = "edit_accounts"  # admins and managers
 
 
 urlpatterns = [

@@ -10,9 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from customers import importing
+from customers import import_jobs, import_selectors, importing, services
 from customers.models import Customer, ImportJob, PeriodFigure
 from kam import messages
+from kam.imports import cells, files, kinds
+from kam.imports import rows as import_rows
 from kam.tenancy import tenant_context
 from teams.tests.factories import TeamMemberFactory
 from tests.factories import (
@@ -41,7 +43,7 @@ def xlsx_file(rows, name="figures.xlsx"):
 
 
 def same_value(value, column):
-    if column.type in importing.NUMERIC_TYPES:
+    if column.type in cells.NUMERIC_TYPES:
         return Decimal(str(value)) == Decimal(str(column.example))
     return str(value) == str(column.example)
 
@@ -65,7 +67,7 @@ def job_of(tenant, pk):
 
 def shown_errors(job):
     """A job's errors as the page shows them, in the active language."""
-    return importing.rendered_errors(job.errors)
+    return import_rows.rendered_errors(job.errors)
 
 
 def figure_count(tenant):
@@ -89,7 +91,7 @@ def test_csv_template_parses_back_to_its_example_row(admin_client, kind):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    parsed = importing.parse(kind, response.content, "csv")
+    parsed = kinds.get(kind).read(response.content, "csv")
     columns = importing.COLUMNS[kind]
     assert parsed.lines == [2]
     assert list(parsed.rows[0]) == [c.name for c in columns]
@@ -101,7 +103,7 @@ def test_csv_template_parses_back_to_its_example_row(admin_client, kind):
 def test_xlsx_template_parses_back_and_explains_every_column(admin_client, kind):
     response = admin_client.get(reverse(f"import_{kind}_template_xlsx"))
     assert response.status_code == 200
-    parsed = importing.parse(kind, response.content, "xlsx")
+    parsed = kinds.get(kind).read(response.content, "xlsx")
     columns = importing.COLUMNS[kind]
     assert parsed.lines == [2]
     for column in columns:
@@ -170,7 +172,7 @@ def test_a_good_file_is_previewed_then_committed_with_progress_to_100(
     assert job.status == ImportJob.Status.DONE
     assert (job.total_rows, job.processed_rows) == (3, 3)
     assert (job.created_count, job.updated_count) == (2, 1)
-    assert importing.progress(job) == (3, 100)
+    assert import_selectors.progress(job) == (3, 100)
     assert "100 %" in page.content.decode()
     with tenant_context(tenant):
         figures = {(f.customer.code, f.period): f.revenue for f in PeriodFigure.objects.all()}
@@ -183,12 +185,12 @@ def test_a_good_file_is_previewed_then_committed_with_progress_to_100(
 
 
 def test_progress_is_reported_chunk_by_chunk(tenant, customers, monkeypatch):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(kinds, "CHUNK_ROWS", 2)
     rows = [{"customer_code": c.code, "period": "2026Q1", "revenue": "10"} for c in customers]
     rows.append({"customer_code": "OEM-1", "period": "2026Q2", "revenue": "11"})
     seen = []
     with tenant_context(tenant):
-        result = importing.upsert_figures_in_chunks(tenant, rows, progress=seen.append)
+        result = services.upsert_figures(tenant, rows, progress=seen.append)
         assert PeriodFigure.objects.count() == 5
     assert seen == [2, 4, 5]
     assert (result.created, result.updated, result.errors) == (5, 0, [])
@@ -200,8 +202,8 @@ def test_the_progress_partial_polls_while_running_and_reloads_when_done(
                        csv_file(f"{FIGURES_HEADER}\nOEM-1,2026Q3,10,1,1,1"))
     job = job_of(tenant, pk)
     with tenant_context(tenant):
-        assert importing.start_commit(job)
-        importing.set_progress(job, 1)
+        assert import_jobs.start_commit(job)
+        import_jobs.set_progress(job, 1)
     response = admin_client.get(reverse("import_job_progress", args=[pk]))
     html = response.content.decode()
     assert 'hx-trigger="every 1s"' in html
@@ -209,7 +211,7 @@ def test_the_progress_partial_polls_while_running_and_reloads_when_done(
     page = admin_client.get(reverse("import_job", args=[pk])).content.decode()
     assert f'hx-get="{reverse("import_job_progress", args=[pk])}"' in page
     with tenant_context(tenant):
-        importing.commit_job(job)
+        import_jobs.commit_job(job)
     response = admin_client.get(reverse("import_job_progress", args=[pk]))
     assert response.status_code == 204
     assert response["HX-Refresh"] == "true"
@@ -302,8 +304,8 @@ def test_unknown_and_missing_columns_are_one_error_naming_them(admin_client, ten
 
 
 def test_values_under_no_column_name_are_a_row_error(tenant, customers):
-    parsed = importing.parse("figures", b"customer_code,period,revenue\nOEM-1,2026Q3,1,oops\n",
-                             "csv")
+    parsed = kinds.get("figures").read(
+        b"customer_code,period,revenue\nOEM-1,2026Q3,1,oops\n", "csv")
     assert [(e.row, e.field) for e in parsed.errors] == [(2, "")]
 
 
@@ -324,7 +326,7 @@ def test_wrong_file_types_are_form_errors(admin_client, tenant, name, content, m
 
 
 def test_a_file_over_the_size_limit_is_a_form_error(admin_client, tenant):
-    content = b"customer_code,period,revenue\n" + b"x" * importing.MAX_UPLOAD_BYTES
+    content = b"customer_code,period,revenue\n" + b"x" * files.MAX_UPLOAD_BYTES
     response = admin_client.post(reverse("import_figures"),
                                  {"file": SimpleUploadedFile("big.csv", content)})
     assert response.status_code == 200
@@ -344,7 +346,7 @@ def test_a_file_over_the_size_limit_is_a_form_error(admin_client, tenant):
     ("1,2,3", False, "1,2,3"),
 ])
 def test_number_text(text, decimal_comma, expected):
-    assert importing.number_text(text, decimal_comma) == expected
+    assert cells.number_text(text, decimal_comma) == expected
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -416,7 +418,7 @@ def test_group_links_that_make_a_loop_are_refused(tenant):
 
 def test_upsert_customers_in_chunks_links_parents_created_later_in_the_file(tenant,
                                                                             monkeypatch):
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(kinds, "CHUNK_ROWS", 2)
     rows = [{"code": f"JV-{n}", "name": f"JV {n}", "parent_code": "GRP"} for n in range(3)]
     rows.append({"code": "GRP", "name": "Group", "parent_code": "TOP"})
     rows.append({"code": "TOP", "name": "Top"})
@@ -600,7 +602,7 @@ def test_formulas_with_saved_values_import_as_their_values(tenant, customers):
     rows = [["customer_code", "period", "revenue"], ["OEM-1", "2026Q3", "=1000*2"]]
     content = _with_cached_values(xlsx_file(rows).read(), {
         "C2": '<c r="C2"><f>1000*2</f><v>2000</v></c>'})
-    parsed = importing.parse("figures", content, "xlsx")
+    parsed = kinds.get("figures").read(content, "xlsx")
     assert parsed.errors == []
     assert parsed.rows[0]["revenue"] == 2000
 

@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers import importing, services
+from customers import import_jobs, import_selectors
 from customers.models import Customer, ImportJob, ScoringRun
 from customers.tests.test_import import commit, csv_file, job_of, upload
+from kam.imports import rows as import_rows
 from kam.tenancy import tenant_context
 from tests.factories import (
     CustomerFactory,
@@ -108,7 +109,7 @@ def test_the_dry_run_of_figures_shows_new_and_changed_values_and_counts_unchange
 
 def test_a_long_preview_lists_the_first_changes_and_says_how_many_more(
         admin_client, tenant, run_tasks, monkeypatch):
-    monkeypatch.setattr(services, "PREVIEW_LIMIT", 3)
+    monkeypatch.setattr(import_rows, "PREVIEW_LIMIT", 3)
     text = "code,name\n" + "".join(f"N-{n},New {n}\n" for n in range(5))
     pk, page = upload(admin_client, run_tasks, "customers", csv_file(text, "c.csv"))
     html = page.content.decode()
@@ -124,10 +125,10 @@ def test_the_dry_run_costs_the_same_queries_for_ten_times_the_rows(tenant, portf
             f"Q-{i},Name {i},east,key,{portfolio['new_kam'].email},yes\n" for i in range(n))
         text += f"KEY-1,Renamed,east,key,{portfolio['new_kam'].email},no\n"
         with tenant_context(tenant):
-            job = importing.create_job(tenant, kind="customers", name="c.csv",
+            job = import_jobs.create_job(tenant, kind="customers", name="c.csv",
                                        content=text.encode(), user=admin_membership.user)
             with CaptureQueriesContext(connection) as queries:
-                job = importing.validate_job(job)
+                job = import_jobs.validate_job(job)
         assert job.status == ImportJob.Status.VALIDATED, job.errors
         return len(queries)
 
@@ -143,10 +144,10 @@ def test_the_dry_run_of_figures_costs_the_same_queries_for_ten_times_the_rows(
         text = "customer_code,period,revenue\n" + "".join(
             f"{code},2026Q2,{i}\n{code},2026Q3,{i}\n" for i, code in enumerate(codes))
         with tenant_context(tenant):
-            job = importing.create_job(tenant, kind="figures", name="f.csv",
+            job = import_jobs.create_job(tenant, kind="figures", name="f.csv",
                                        content=text.encode(), user=admin_membership.user)
             with CaptureQueriesContext(connection) as queries:
-                job = importing.validate_job(job)
+                job = import_jobs.validate_job(job)
         assert job.status == ImportJob.Status.VALIDATED, job.errors
         assert job.preview["changed_rows"] == job.preview["new_rows"] == n
         return len(queries)
@@ -283,5 +284,6 @@ def test_with_a_scheduler_the_page_says_when_the_nightly_re_scoring_comes(
     # 18:00 in Shanghai: tonight's run is at 02:05 tomorrow; at 01:00, the same night.
     evening = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
     night = datetime(2026, 12, 4, 17, 0, tzinfo=UTC)
-    assert importing.next_rescoring(tenant, evening).isoformat() == "2026-12-05T02:05:00+08:00"
-    assert importing.next_rescoring(tenant, night).isoformat() == "2026-12-05T02:05:00+08:00"
+    tonight = "2026-12-05T02:05:00+08:00"
+    assert import_selectors.next_rescoring(tenant, evening).isoformat() == tonight
+    assert import_selectors.next_rescoring(tenant, night).isoformat() == tonight

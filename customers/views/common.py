@@ -6,40 +6,27 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from accounts import roles
-from accounts.models import Role
 from accounts.permissions import tenant_required
 
-from .. import services
 from ..models import Customer
 
-# Roles that may edit customer data at all; for one account, managers only edit the
-# accounts whose team they are on (accounts.roles.can_edit_account).
-EDIT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-OVERRIDE_ROLES = services.OVERRIDE_ROLES
-SCORING_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE})
-ADMIN_ROLES = frozenset({Role.ADMIN})
-
-edit_required = tenant_required(EDIT_ROLES)
-scoring_required = tenant_required(SCORING_ROLES)
-admin_required = tenant_required(ADMIN_ROLES)
+# Editing customer data at all; for one account, managers only edit the accounts whose
+# team they are on (accounts.roles.can_edit_account).
+edit_required = tenant_required("edit_accounts")
+scoring_required = tenant_required("run_scoring")
 
 
 def permissions(request, customer=None):
-    """What the templates show to the request's role (and, on an account's pages, whether
-    the user is on that account's team)."""
-    role = request.role
-    can_edit = role in EDIT_ROLES and (customer is None or roles.can_edit_account(request, None,
-                                                                            customer))
-    return {
-        "can_edit": can_edit,
-        "can_override": role in OVERRIDE_ROLES,
-        "can_run_scoring": role in SCORING_ROLES,
-        "can_admin": role in ADMIN_ROLES,
-    }
+    """`can_edit` for the templates: whether the role edits customer data and, on an
+    account's pages, this account (the user is on its team). What the role may do
+    anywhere is `can.<capability>` (accounts.context_processors)."""
+    can_edit = roles.allows(request.role, "edit_accounts") and (
+        customer is None or roles.can_edit_account(request, None, customer))
+    return {"can_edit": can_edit}
 
 
 def page(request, template, context=None):
-    """render() with the role flags every customer page uses."""
+    """render() with the `can_edit` flag every customer page uses."""
     return render(request, template, {**permissions(request), **(context or {})})
 
 

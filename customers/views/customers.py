@@ -13,7 +13,6 @@ from accounts.permissions import tenant_required
 from .. import selectors, services
 from ..forms import CustomerForm, TierOverrideForm
 from .common import (
-    OVERRIDE_ROLES,
     add_errors,
     edit_required,
     get_customer,
@@ -44,7 +43,7 @@ def customer_edit(request, pk):
     return page(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
-@tenant_required(OVERRIDE_ROLES)
+@tenant_required("override_tiers")
 def override_set(request, pk):
     """Pin a customer's tier (executives and admins); GET shows the form on its own."""
     customer = get_customer(pk)
@@ -66,7 +65,7 @@ def override_set(request, pk):
 
 
 @require_POST
-@tenant_required(OVERRIDE_ROLES)
+@tenant_required("override_tiers")
 def override_end(request, pk):
     customer = get_customer(pk)
     if services.end_tier_override(customer, user=request.user):

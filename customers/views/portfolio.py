@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import tenant_required
+from accounts import roles
+from accounts.permissions import admin_required, tenant_required
 
 from .. import cadence, scoring, selectors, services
 from ..forms import ScoringPolicyForm, ServiceStandardsForm
 from ..models import InteractionKind, ScoringRun
-from .common import ADMIN_ROLES, add_errors, admin_required, page, scoring_required
+from .common import add_errors, page, scoring_required
 
 PAGE_SIZE = 25
 
@@ -162,7 +163,7 @@ def scoring_standards(request):
     if not saved:
         standards = {(tier, kind): days for tier, kinds in cadence.DEFAULT_STANDARDS.items()
                      for kind, days in kinds.items()}
-    if request.method == "POST" and request.role not in ADMIN_ROLES:
+    if request.method == "POST" and not roles.allows(request.role, "manage_workspace"):
         raise PermissionDenied(_("Only administrators change the service standards."))
     form = ServiceStandardsForm(request.POST or None, standards=standards)
     if request.method == "POST" and form.is_valid():

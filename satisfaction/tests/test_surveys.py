@@ -16,6 +16,8 @@ from satisfaction import selectors, services
 from satisfaction.models import Answer, Campaign, Invitation, OplProposal, Response, Survey
 from tests.factories import ContactFactory, CustomerFactory
 
+from .test_import import import_answers
+
 
 def link_for(setup, customer, department):
     for invitation, raw in setup["links"]:
@@ -246,13 +248,12 @@ def test_import_is_all_or_nothing(survey_setup):
               *[q.code for q in questions]]
     good = [setup["alpha"].code, "logistics", "Ms Wang", 8, "ok", *[4] * len(questions)]
     bad = [setup["beta"].code, "logistics", "", 8, "", 7, *[4] * (len(questions) - 1)]
-    result = services.import_responses(setup["campaign"], xlsx_upload([header, good, bad]),
-                                       user=setup["kam"])
+    result = import_answers(setup["campaign"], xlsx_upload([header, good, bad]))
     assert result.errors and result.errors[0][0] == 3 and not Response.objects.exists()
 
     csv_file = SimpleUploadedFile("agency.csv", (
         ",".join(header) + "\n" + ",".join(str(v) for v in good) + "\n").encode())
-    result = services.import_responses(setup["campaign"], csv_file, user=setup["kam"])
+    result = import_answers(setup["campaign"], csv_file)
     assert result.saved == 1 and not result.errors
     assert Response.objects.get().source == "agency"
 

@@ -15,6 +15,7 @@ from teams.tests.factories import TeamMemberFactory
 from tests.factories import MembershipFactory
 
 from .factories import OplItemFactory, OplProposalFactory
+from .test_import import import_answers
 
 API = "/api/v1"
 
@@ -140,6 +141,8 @@ def test_survey_answers_are_entered_by_the_accounts_team_only(client, bearer_cli
 
 def test_an_import_names_the_rows_of_other_teams_accounts(survey_setup):
     alpha, beta = survey_setup["alpha"], survey_setup["beta"]
+    TeamMemberFactory(tenant=survey_setup["tenant"], team__customer=alpha,
+                      user=survey_setup["kam"], role="AR")
     survey = Survey.objects.get(customer=alpha)
     questions = services.questions_for(survey, "quality")
     header = ["customer_code", "department", *[q.code for q in questions]]
@@ -147,8 +150,7 @@ def test_an_import_names_the_rows_of_other_teams_accounts(survey_setup):
             [beta.code, "quality", *["4"] * len(questions)]]
     upload = SimpleUploadedFile("agency.csv", "\n".join(",".join(r) for r in rows).encode())
 
-    result = services.import_responses(survey_setup["campaign"], upload,
-                                       user=survey_setup["kam"], editable={alpha.pk})
+    result = import_answers(survey_setup["campaign"], upload, user=survey_setup["kam"])
 
     assert [(line, column) for line, column, _message in result.errors] == [
         (3, "customer_code")]

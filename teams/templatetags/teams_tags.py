@@ -5,6 +5,8 @@ import math
 
 from django import template
 
+from accounts import roles
+
 from .. import permissions, triangle
 
 register = template.Library()
@@ -61,5 +63,5 @@ def triangle_panel(context, customer):
     return {
         "tri": data, "customer": customer, "team": team, "request": request,
         "can_edit": team is not None and permissions.can_edit_team(request, None, team),
-        "can_create": team is None and permissions.can_create_team(request.role),
+        "can_create": team is None and roles.allows(request.role, "manage_workspace"),
     }

@@ -1,12 +1,20 @@
 """The import as a user meets it, in Chromium: a renamed A-tier customer shows old → new on
 the dry-run page before anything is written; after a figures import, the result page
-offers the re-scoring it calls for, and the run's tier changes show once it is done."""
+offers the re-scoring it calls for, and the run's tier changes show once it is done. An
+account manager imports an agency's survey answers through the same pages: the rows of
+another team's account are refused by line, the corrected file is previewed, committed,
+and its low answers propose OPL items."""
+
+from datetime import timedelta
 
 import pytest
 
 from customers import scoring
 from customers.models import Customer
 from kam.tenancy import tenant_context
+from satisfaction import services as satisfaction_services
+from satisfaction.models import OplProposal, Response
+from teams.tests.factories import TeamMemberFactory
 from tests.browser.conftest import assert_accessible, log_in, url
 from tests.factories import (
     CustomerFactory,
@@ -82,4 +90,73 @@ def test_a_rename_is_reviewed_before_the_commit_and_a_figures_import_offers_re_s
         assert Customer.objects.get(code="OEM-3").tier == "A"
     page.get_by_role("link", name="All tier changes of this run").click()
     page.wait_for_selector("#assessment-table")
+    assert not page.errors
+
+
+@pytest.fixture
+def campaign(transactional_db, eager):
+    """An open campaign of two A customers; the account manager is on KEY-1's team only."""
+    tenant = TenantFactory(slug="huaxin-answers", name="Huaxin Automotive Interiors")
+    kam = MembershipFactory(tenant=tenant, role="manager").user
+    with tenant_context(tenant):
+        key = CustomerFactory(tenant=tenant, code="KEY-1", name="Huaxin Motors", tier="A")
+        CustomerFactory(tenant=tenant, code="OTHER-1", name="Other Motors", tier="A")
+        TeamMemberFactory(tenant=tenant, team__customer=key, user=kam, role="AR")
+        template = satisfaction_services.ensure_default_template(tenant)
+        today = tenant.today()
+        campaign = satisfaction_services.create_campaign(
+            tenant, year=today.year, quarter=1, template=template,
+            closes_on=today + timedelta(days=10))
+        campaign = satisfaction_services.open_campaign(campaign).campaign
+        survey = campaign.surveys.get(customer=key)
+        codes = [q.code for q in satisfaction_services.questions_for(survey, "logistics")]
+    return tenant, kam, campaign, codes
+
+
+def upload_answers(page, text):
+    page.set_input_files("input[name=file]", files=[
+        {"name": "agency.csv", "mimeType": "text/csv", "buffer": text.encode()}])
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_selector("#import-summary, #import-errors")
+
+
+def test_an_account_manager_imports_agency_answers_through_the_pipeline(
+        page, live_server, campaign):
+    tenant, kam, campaign, codes = campaign
+    header = ",".join(["customer_code", "department", "respondent", *codes])
+    own = ",".join(["KEY-1", "logistics", "Ms Wang (agency)", "2", *["4"] * (len(codes) - 1)])
+    other = ",".join(["OTHER-1", "logistics", "", *["4"] * len(codes)])
+    log_in(page, live_server, kam)
+
+    page.goto(url(live_server, "campaign_detail", campaign.pk))
+    page.get_by_role("link", name="Import agency results").click()
+    assert f"Import survey answers · {campaign.period}" in page.locator("h1").inner_text()
+    assert codes[0] in page.locator("table").inner_text()  # the questions are columns
+    assert_accessible(page)
+    upload_answers(page, f"{header}\n{own}\n{other}\n")
+    errors = page.locator("#import-errors tbody tr")
+    assert errors.count() == 1
+    assert "not on the account team of OTHER-1" in errors.first.inner_text()
+    assert errors.first.locator("td").first.inner_text() == "3"
+    assert page.get_by_role("button", name="Commit import").count() == 0
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Upload another file").click()
+    upload_answers(page, f"{header}\n{own}\n")
+    assert "1 row ready: 1 new, 0 changed, 0 unchanged." in page.locator(
+        "#import-summary").inner_text()
+    new_row = page.locator("#import-changes tbody tr").first.inner_text()
+    assert "KEY-1" in new_row and "Logistics" in new_row and "Ms Wang (agency)" in new_row
+    with tenant_context(tenant):
+        assert not Response.objects.exists()  # a dry run
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Commit import").click()
+    page.wait_for_selector("text=Imported.")
+    with tenant_context(tenant):
+        response = Response.objects.get()
+        assert (response.source, response.entered_by_id) == ("agency", kam.pk)
+        assert OplProposal.objects.filter(answer__response=response).count() == 1
+    page.get_by_role("link", name="Go to the campaign").click()
+    page.wait_for_url(url(live_server, "campaign_detail", campaign.pk))
     assert not page.errors
