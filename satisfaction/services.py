@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
+from kam.periods import Quarter
 from kam.tenancy import cross_tenant
 from notifications.emails import from_address
 
@@ -150,7 +151,7 @@ def _check_quarter_free(year, quarter, exclude=None):
         others = others.exclude(pk=exclude.pk)
     if others.exists():
         raise ValidationError({"quarter": _("There is already a campaign for %(period)s.") % {
-            "period": f"{year}Q{quarter}"}})
+            "period": Quarter(year, quarter)}})
 
 
 @transaction.atomic
