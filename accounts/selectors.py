@@ -1,9 +1,20 @@
 """Read use cases for tenants and memberships."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from kam.tenancy import cross_tenant
 
 from .models import Membership, User
 from .roles import roles_for
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.db.models import QuerySet
+
+    from .models import Tenant
 
 # What a person is put in charge of: a customer's owner and an OPL item's accountable KAM
 # are key account managers; the owner of a piece of work (an OPL item, milestone, risk,
@@ -12,7 +23,7 @@ KAM = "own_accounts"
 WORK = "own_work"
 
 
-def user_memberships(user):
+def user_memberships(user: User) -> list[Membership]:
     """The user's active memberships in active tenants, across tenants by design."""
     with cross_tenant():
         return list(
@@ -22,7 +33,7 @@ def user_memberships(user):
         )
 
 
-def active_membership(user, tenant_id=None):
+def active_membership(user: User, tenant_id: int | None = None) -> Membership | None:
     """The membership for `tenant_id` if the user has it, else their first one."""
     memberships = user_memberships(user)
     for membership in memberships:
@@ -31,7 +42,8 @@ def active_membership(user, tenant_id=None):
     return memberships[0] if memberships else None
 
 
-def tenant_members(tenant, *, roles=None, include=None, active_users=False):
+def tenant_members(tenant: Tenant, *, roles: Iterable[str] | None = None,
+                   include: int | None = None, active_users: bool = False) -> QuerySet[User]:
     """The users with an active membership of `tenant` (in one of `roles`, if given; only
     active logins with `active_users`): the one query behind pickers, filters and the
     people jobs notify. `include` (a user id) keeps the one already chosen on a row, so
@@ -47,13 +59,14 @@ def tenant_members(tenant, *, roles=None, include=None, active_users=False):
     return members.distinct().order_by("full_name", "email")
 
 
-def users_with_role(tenant, *roles):
+def users_with_role(tenant: Tenant, *roles: str) -> QuerySet[User]:
     """Active users with an active membership of `tenant` in one of `roles` (whom jobs
     notify: executives for reports, administrators for campaigns)."""
     return tenant_members(tenant, roles=roles, active_users=True).order_by("email")
 
 
-def assignable_members(tenant, *, for_: str, include: int | None = None):
+def assignable_members(tenant: Tenant, *, for_: str,
+                       include: int | None = None) -> QuerySet[User]:
     """The people who may be put in charge `for_` (KAM or WORK: a capability of
     accounts.roles), for pickers and the API alike; `include` keeps the row's own."""
     return tenant_members(tenant, roles=roles_for(for_), include=include,

@@ -1,7 +1,10 @@
 """Write use cases for tenants, memberships and API tokens."""
 
+from __future__ import annotations
+
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +15,11 @@ from kam.tenancy import tenant_context
 
 from . import roles
 from .models import ApiToken, Membership, Role, User, hash_token
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .models import Tenant
 
 # Tokens are marked as used at most this often, so reads do not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -27,7 +35,8 @@ def token_roles(owner_role: str) -> list[str]:
     return sorted((role for role in ROLE_RANK if ROLE_RANK[role] <= rank), key=ROLE_RANK.get)
 
 
-def create_api_token(*, tenant, user, name, role=None, expires_at=None):
+def create_api_token(*, tenant: Tenant, user: User, name: str, role: str | None = None,
+                     expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token and return (token, raw value). The raw value is never stored."""
     with tenant_context(tenant):
         membership = Membership.objects.filter(user=user, is_active=True).first()
@@ -54,11 +63,11 @@ def create_api_token(*, tenant, user, name, role=None, expires_at=None):
     return token, raw
 
 
-def revoke_api_token(token):
+def revoke_api_token(token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def touch_api_token(token):
+def touch_api_token(token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
@@ -66,7 +75,8 @@ def touch_api_token(token):
 
 
 @transaction.atomic
-def add_member(*, tenant, email, role, full_name="", password=None):
+def add_member(*, tenant: Tenant, email: str, role: str, full_name: str = "",
+               password: str | None = None) -> tuple[Membership, bool]:
     """Add a user (created if new) to the tenant with a role; returns (membership, created_user).
 
     A new user without a password gets an unusable one and sets it through the reset link.
@@ -92,7 +102,7 @@ def add_member(*, tenant, email, role, full_name="", password=None):
     return membership, created_user
 
 
-def change_role(membership, role):
+def change_role(membership: Membership, *, role: str) -> None:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
     _keep_an_admin(membership, new_role=role)
@@ -100,7 +110,7 @@ def change_role(membership, role):
     membership.save(update_fields=["role"])
 
 
-def deactivate_member(membership):
+def deactivate_member(membership: Membership) -> None:
     _keep_an_admin(membership, new_role=None)
     membership.is_active = False
     membership.save(update_fields=["is_active"])
@@ -120,7 +130,7 @@ def _keep_an_admin(membership, new_role):
         raise ValidationError({"role": _("The workspace needs at least one administrator.")})
 
 
-def set_user_language(user, language):
+def set_user_language(user: User, *, language: str) -> None:
     """Save the language `user` picked (a code of settings.LANGUAGES)."""
     if user.language != language:
         user.language = language

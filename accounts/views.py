@@ -24,7 +24,7 @@ def set_language(request):
     language = request.POST.get("language")
     if (request.method == "POST" and request.user.is_authenticated
             and language in dict(settings.LANGUAGES)):
-        services.set_user_language(request.user, language)
+        services.set_user_language(request.user, language=language)
     return response
 
 
@@ -118,7 +118,7 @@ def member_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["role"] != membership.role:
-                services.change_role(membership, form.cleaned_data["role"])
+                services.change_role(membership, role=form.cleaned_data["role"])
             if not form.cleaned_data["is_active"] and membership.is_active:
                 services.deactivate_member(membership)
             elif form.cleaned_data["is_active"] and not membership.is_active:

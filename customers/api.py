@@ -235,7 +235,7 @@ class PeriodFigureViewSet(WriteViewSet):
                 errors.extend(row_errors(number, exc.detail, checker, item))
         try:
             result = services.upsert_figures(
-                request.tenant, rows, dry_run=bool(errors), lines=numbers,
+                request.tenant, rows=rows, dry_run=bool(errors), lines=numbers,
                 editable=roles.editable_customer_ids(request.tenant, request.user, request.role))
         except IntegrityError:
             return bulk_errors([{"row": None, "field": NON_FIELD, "message": _(

@@ -10,7 +10,10 @@ job shows the errors. The tasks (customers/tasks.py) and pages (customers/import
 call these functions; the kinds live in the apps whose rows they write.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
@@ -25,11 +28,14 @@ from kam.imports.rows import ChangePreview, RowError
 from .import_selectors import PROGRESS_TTL, progress_key
 from .models import ImportJob
 
+if TYPE_CHECKING:
+    from accounts.models import Tenant, User
+
 logger = logging.getLogger(__name__)
 
 
-def create_job(tenant, *, kind: str, name: str, content: bytes, user, options=None
-               ) -> ImportJob:
+def create_job(tenant: Tenant, *, kind: str, name: str, content: bytes, user: User,
+               options: dict | None = None) -> ImportJob:
     """Store an upload; raises ValidationError if it is not a usable CSV/XLSX file.
     `options`: what the kind needs besides the file (JSON), e.g. the survey campaign."""
     kinds.get(kind)  # an unknown kind is a programming error, not the user's
@@ -50,7 +56,7 @@ def _fail(job, status, errors, **fields):
     return job
 
 
-def queue_failed(job) -> None:
+def queue_failed(job: ImportJob) -> None:
     """The task for `job` could not be queued: a check is given up (upload again), a
     commit goes back to ready (commit again)."""
     if job.status == ImportJob.Status.RUNNING:
@@ -76,7 +82,7 @@ def _check(kind, context, parsed, *, preview=None):
     return checked
 
 
-def validate_job(job) -> ImportJob:
+def validate_job(job: ImportJob) -> ImportJob:
     """Dry run of an uploaded job: VALIDATED with counts and the preview, or INVALID with
     the errors."""
     if job.status != ImportJob.Status.UPLOADED:
@@ -102,7 +108,7 @@ def validate_job(job) -> ImportJob:
     return job
 
 
-def start_commit(job) -> bool:
+def start_commit(job: ImportJob) -> bool:
     """Mark a checked job as running; False if it is not ready (or already started)."""
     started = ImportJob.objects.filter(
         pk=job.pk, status__in=[ImportJob.Status.VALIDATED, ImportJob.Status.FAILED],
@@ -110,11 +116,11 @@ def start_commit(job) -> bool:
              processed_rows=0)
     if started:
         job.refresh_from_db()
-        set_progress(job, 0)
+        set_progress(job, rows_done=0)
     return bool(started)
 
 
-def set_progress(job, rows_done: int) -> None:
+def set_progress(job: ImportJob, *, rows_done: int) -> None:
     # The progress bar is a nicety: with the cache (Redis) away, the import goes on.
     try:
         cache.set(progress_key(job), rows_done, PROGRESS_TTL)
@@ -129,7 +135,7 @@ def _write(job, kind, context, parsed):
         if checked.result.errors:
             transaction.set_rollback(True)
         else:
-            kind.write(context, checked, progress=lambda done: set_progress(job, done))
+            kind.write(context, checked, progress=lambda done: set_progress(job, rows_done=done))
     return checked.result
 
 
@@ -145,7 +151,7 @@ def _stopped(job, exc):
         "or ask your administrator to check the logs.")))
 
 
-def commit_job(job) -> ImportJob:
+def commit_job(job: ImportJob) -> ImportJob:
     """Write a running job's rows in one transaction; DONE, or FAILED with the errors and
     nothing written. Safe to repeat: a job that is not running is left alone."""
     if job.status != ImportJob.Status.RUNNING:

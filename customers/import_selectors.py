@@ -1,8 +1,11 @@
 """The import pipeline's jobs, for every registered kind: the reads (progress, the dry
 run's preview for a page, and what follows a figures import)."""
 
+from __future__ import annotations
+
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -14,17 +17,22 @@ from kam.imports import kinds, rows
 from . import selectors
 from .models import ImportJob, ScoringRun
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from accounts.models import Tenant
+
 logger = logging.getLogger(__name__)
 
 PROGRESS_TTL = 60 * 60
 RESCORING_CHANGES_SHOWN = 10
 
 
-def progress_key(job):
+def progress_key(job: ImportJob) -> str:
     return f"kam:t{job.tenant_id}:import-progress:{job.pk}"
 
 
-def progress(job) -> tuple[int, int]:
+def progress(job: ImportJob) -> tuple[int, int]:
     """(rows processed, percent) of a job. While it runs, the count comes from the cache:
     the rows are written in one transaction, so the job row cannot show them before the end."""
     if job.status == ImportJob.Status.RUNNING:
@@ -42,7 +50,8 @@ def progress(job) -> tuple[int, int]:
     return done, percent
 
 
-def preview_page(job, page_number, *, per_page: int, flagged_shown: int) -> dict:
+def preview_page(job: ImportJob, page_number: int | str | None, *, per_page: int,
+                 flagged_shown: int) -> dict:
     """The dry run's changes for a job page: one page of them, the first changes to look
     at twice, and how many of each are not listed. Empty while the job has none to show."""
     preview = job.preview or {}
@@ -60,7 +69,7 @@ def preview_page(job, page_number, *, per_page: int, flagged_shown: int) -> dict
             "hidden_flagged": max((preview.get("flagged_count") or 0) - len(flagged), 0)}
 
 
-def next_rescoring(tenant, now=None):
+def next_rescoring(tenant: Tenant, now: datetime | None = None) -> datetime | None:
     """When the nightly re-scoring next runs for `tenant` (in its time zone), or None
     where nothing runs on a schedule: tasks run in-process, so there is no beat."""
     from jobs import registry
@@ -75,7 +84,7 @@ def next_rescoring(tenant, now=None):
     return at if at > local else at + timedelta(days=1)
 
 
-def rescoring_offer(job, now=None):
+def rescoring_offer(job: ImportJob, now: datetime | None = None) -> dict | None:
     """After a committed figures import: how many customers' figures it changed, the
     scoring run since then if any (with its first tier changes), and when the scheduled
     re-scoring comes. None for other jobs, or when the import changed no figure."""

@@ -4,7 +4,10 @@ Every function runs a fixed number of queries whatever the number of rows it ret
 tenant scoping comes from the models' default managers.
 """
 
+from __future__ import annotations
+
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -35,6 +38,15 @@ from .models import (
     TierOverride,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from datetime import date
+
+    from django.db.models import Choices, QuerySet
+    from django.utils.functional import Promise
+
+    from accounts.models import Tenant
+
 # Labels of the scoring criteria, in the order scoring.CRITERIA lists them.
 CRITERION_LABELS = {
     "revenue": _("Revenue"),
@@ -50,7 +62,7 @@ CRITERION_LABELS = {
 }
 
 
-def criterion_label(name):
+def criterion_label(name: str) -> str | Promise:
     return CRITERION_LABELS.get(name, name)
 
 
@@ -75,7 +87,8 @@ CUSTOMER_SORTS = {
 DEFAULT_CUSTOMER_SORT = "name"
 
 
-def parse_sort(value, allowed=CUSTOMER_SORTS, default=DEFAULT_CUSTOMER_SORT):
+def parse_sort(value: str | None, allowed: Mapping[str, Callable] = CUSTOMER_SORTS,
+               default: str = DEFAULT_CUSTOMER_SORT) -> tuple[str, bool]:
     """("name", False) for "name", ("score", True) for "-score"; unknown keys → default."""
     value = (value or "").strip()
     descending = value.startswith("-")
@@ -85,7 +98,8 @@ def parse_sort(value, allowed=CUSTOMER_SORTS, default=DEFAULT_CUSTOMER_SORT):
     return key, descending
 
 
-def customer_list(queryset, sort=DEFAULT_CUSTOMER_SORT, descending=False):
+def customer_list(queryset: QuerySet[Customer], sort: str = DEFAULT_CUSTOMER_SORT,
+                  descending: bool = False) -> QuerySet[Customer]:
     """The customers of `queryset` (already filtered) in the chosen order; empty values
     (no tier, no score, no region) come last in both directions."""
     expressions = CUSTOMER_SORTS[sort]()
@@ -97,26 +111,27 @@ def customer_list(queryset, sort=DEFAULT_CUSTOMER_SORT, descending=False):
 
 # --- the account 360 page ------------------------------------------------------------
 
-def customers_for_detail():
+def customers_for_detail() -> QuerySet[Customer]:
     """The queryset the account page looks its customer up in."""
     return Customer.objects.select_related("region", "owner", "parent")
 
 
-def choice_labels(values, choices):
+def choice_labels(values: Iterable[str] | None,
+                  choices: type[Choices]) -> list[str | Promise]:
     """Labels of the stored choice values (a customer's technology roadmap, pain points)."""
     labels = dict(choices.choices)
     return [labels[value] for value in values or [] if value in labels]
 
 
-def customer_children(customer):
+def customer_children(customer: Customer) -> QuerySet[Customer]:
     return Customer.objects.filter(parent=customer).order_by("name").only("pk", "name", "code")
 
 
-def latest_figures(customer, limit=8):
+def latest_figures(customer: Customer, limit: int = 8) -> list[PeriodFigure]:
     return list(PeriodFigure.objects.filter(customer=customer).order_by("-period")[:limit])
 
 
-def figures_chart(figures):
+def figures_chart(figures: Sequence[PeriodFigure]) -> list[dict]:
     """The account page's figures chart data, oldest quarter first (plain numbers)."""
     def number(value):
         return None if value is None else float(value)
@@ -126,12 +141,12 @@ def figures_chart(figures):
              "on_time_delivery": number(f.on_time_delivery)} for f in reversed(figures)]
 
 
-def latest_assessment(customer):
+def latest_assessment(customer: Customer) -> TierAssessment | None:
     return (TierAssessment.objects.filter(customer=customer).select_related("run")
             .order_by("-run__started_at", "-run_id").first())
 
 
-def tier_explanation(assessment):
+def tier_explanation(assessment: TierAssessment | None) -> dict | None:
     """What the account page says about "why this tier", from an assessment's breakdown."""
     if assessment is None:
         return None
@@ -164,13 +179,13 @@ def _percent(fraction):
     return None if fraction is None else float(fraction) * 100
 
 
-def override_in_force(customer, today):
+def override_in_force(customer: Customer, today: date) -> TierOverride | None:
     return (TierOverride.objects.filter(customer=customer, ended_at__isnull=True,
                                         expires_on__gte=today)
             .select_related("created_by").order_by("-created_at", "-id").first())
 
 
-def tier_history(customer, tenant, limit=20):
+def tier_history(customer: Customer, tenant: Tenant, limit: int = 20) -> list[dict]:
     """Tier changes across scoring runs plus overrides set, ended and expired, newest first.
 
     Each entry: {"at": datetime, "kind": "run"|"override_set"|"override_ended"|
@@ -196,7 +211,7 @@ def tier_history(customer, tenant, limit=20):
     return entries[:limit]
 
 
-def relationship_grid(customer):
+def relationship_grid(customer: Customer) -> dict:
     """relationships.relationship_map reshaped for a table: one row per department with a
     cell (list of contacts) per level, in the order of the level columns."""
     result = relationships.relationship_map(customer)
@@ -207,27 +222,27 @@ def relationship_grid(customer):
             "count": sum(len(cell) for row in rows for cell in row["cells"])}
 
 
-def recent_interactions(customer, limit=10):
+def recent_interactions(customer: Customer, limit: int = 10) -> list[Interaction]:
     return list(Interaction.objects.filter(customer=customer)
                 .select_related("created_by")
                 .prefetch_related("our_people", "contacts")
                 .order_by("-occurred_on", "-id")[:limit])
 
 
-def account_plans(customer):
+def account_plans(customer: Customer) -> list[AccountPlan]:
     initiatives = Initiative.objects.select_related("owner").order_by(
         F("due_on").asc(nulls_last=True), "id")
     return list(AccountPlan.objects.filter(customer=customer).order_by("-year")
                 .prefetch_related(Prefetch("initiatives", queryset=initiatives)))
 
 
-def customer_contacts(customer):
+def customer_contacts(customer: Customer) -> QuerySet[Contact]:
     return Contact.objects.filter(customer=customer).order_by("-is_active", "name")
 
 
 # --- scoring pages -------------------------------------------------------------------
 
-def current_policy_or_default():
+def current_policy_or_default() -> tuple[ScoringPolicy, bool]:
     """(policy, saved): the newest policy version, or an unsaved one with the defaults."""
     policy = ScoringPolicy.objects.select_related("created_by").order_by("-version").first()
     if policy is None:
@@ -235,12 +250,12 @@ def current_policy_or_default():
     return policy, True
 
 
-def policy_versions(limit=10):
+def policy_versions(limit: int = 10) -> list[ScoringPolicy]:
     return list(ScoringPolicy.objects.select_related("created_by")
                 .order_by("-version")[:limit])
 
 
-def weight_rows(weights):
+def weight_rows(weights: Mapping[str, float]) -> list[dict]:
     """One row per criterion: label, weight, share of the total weight, direction."""
     total = sum(w for w in weights.values() if isinstance(w, (int, float)) and w > 0)
     rows = []
@@ -252,16 +267,16 @@ def weight_rows(weights):
     return rows
 
 
-def scoring_runs():
+def scoring_runs() -> QuerySet[ScoringRun]:
     return ScoringRun.objects.select_related("triggered_by", "policy").order_by(
         "-started_at", "-id")
 
 
-def latest_run():
+def latest_run() -> ScoringRun | None:
     return ScoringRun.objects.order_by("-started_at", "-id").first()
 
 
-def run_assessments(run):
+def run_assessments(run: ScoringRun) -> QuerySet[TierAssessment]:
     share_pct = ExpressionWrapper(F("revenue_share") * 100,
                                   output_field=DecimalField(max_digits=9, decimal_places=4))
     return (TierAssessment.objects.filter(run=run).select_related("customer")
@@ -269,19 +284,19 @@ def run_assessments(run):
             .order_by(F("rank").asc(nulls_last=True), "customer__name", "pk"))
 
 
-def unscored_assessments(run):
+def unscored_assessments(run: ScoringRun) -> QuerySet[TierAssessment]:
     """The run's customers that had no figures in its window, so no computed tier."""
     return (TierAssessment.objects.filter(run=run, score__isnull=True)
             .select_related("customer", "customer__owner", "customer__region")
             .order_by("customer__name", "pk"))
 
 
-def customers_by_id(ids):
+def customers_by_id(ids: Iterable[int]) -> dict[int, Customer]:
     return Customer.objects.select_related("owner").in_bulk(ids)
 
 
 # --- service standards ---------------------------------------------------------------
 
-def service_standards():
+def service_standards() -> dict[tuple[str, str], int]:
     """{(tier, kind): max_days} of the saved standards."""
     return {(s.tier, s.kind): s.max_days for s in ServiceStandard.objects.all()}

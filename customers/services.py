@@ -1,8 +1,10 @@
 """Write use cases for customers: figures (checked, then written in bulk), tier overrides,
 interactions, the scoring policy and service standards."""
 
-from collections.abc import Callable, Iterable
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +18,6 @@ from accounts.models import Tenant
 from kam import messages
 from kam.imports import kinds as import_kinds
 from kam.imports.rows import (
-    ChangePreview,
     RowError,
     UpsertResult,
     not_on_team_error,
@@ -36,6 +37,15 @@ from .models import (
     TierOverride,
 )
 from .signals import customers_changed
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from datetime import date
+
+    from accounts.models import User
+    from kam.imports.rows import ChangePreview
+
+    from .models import Contact, Interaction
 
 FIGURE_FIELDS = [
     "revenue", "volume", "supply_share", "gross_margin", "payment_days", "cost_to_serve",
@@ -184,8 +194,10 @@ def write_figures(*, tenant: Tenant, plan: FigurePlan,
             figure.customer_id for figure, _is_new in plan.figures})
 
 
-def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=None,
-                   editable=None, preview=None, progress=None):
+def upsert_figures(tenant: Tenant, *, rows: Iterable[dict], dry_run: bool = False,
+                   first_row_number: int = 1, lines: list[int] | None = None,
+                   editable: set[int] | None = None, preview: ChangePreview | None = None,
+                   progress: Callable[[int], None] | None = None) -> UpsertResult:
     """Create or update period figures keyed by customer code and period, all or nothing
     (check_figures, then write_figures): nothing is written if any row has an error, or
     with `dry_run`."""
@@ -199,7 +211,8 @@ def upsert_figures(tenant, rows, *, dry_run=False, first_row_number=1, lines=Non
 # --- tier overrides ----------------------------------------------------------------
 
 @transaction.atomic
-def set_tier_override(customer, *, tier, reason, expires_on, user, role):
+def set_tier_override(customer: Customer, *, tier: str, reason: str, expires_on: date | None,
+                      user: User, role: str) -> TierOverride:
     """Pin a customer's tier until `expires_on`; replaces any override in force."""
     if not roles.allows(role, "override_tiers"):
         raise ValidationError({"tier": _("Only executives and administrators pin tiers.")})
@@ -225,7 +238,7 @@ def set_tier_override(customer, *, tier, reason, expires_on, user, role):
 
 
 @transaction.atomic
-def end_tier_override(customer, *, user):
+def end_tier_override(customer: Customer, *, user: User) -> int:
     """End the override in force; the customer falls back to its last computed tier."""
     ended = customer.overrides.filter(ended_at__isnull=True).update(ended_at=timezone.now(),
                                                                      ended_by=user)
@@ -243,7 +256,8 @@ def end_tier_override(customer, *, user):
 # --- interactions ------------------------------------------------------------------
 
 @transaction.atomic
-def save_interaction(interaction, *, our_people=(), contacts=()):
+def save_interaction(interaction: Interaction, *, our_people: Iterable[User] = (),
+                     contacts: Iterable[Contact] = ()) -> Interaction:
     """Save an interaction with its participants (through rows carry the tenant)."""
     interaction.save()
     InteractionParticipant.objects.filter(interaction=interaction).delete()
@@ -273,7 +287,7 @@ POLICY_FIELDS = ["weights", "normalisation", "lookback_quarters", "method", "a_s
 
 
 @transaction.atomic
-def save_policy_version(*, tenant, user, values: dict) -> ScoringPolicy:
+def save_policy_version(*, tenant: Tenant, user: User, values: dict) -> ScoringPolicy:
     """A new version of `tenant`'s scoring policy with `values` (of POLICY_FIELDS; the
     others as the newest version has them): the versions before stay as they were.
     Versions are numbered per tenant under a lock of the tenant's row, so two
@@ -289,7 +303,8 @@ def save_policy_version(*, tenant, user, values: dict) -> ScoringPolicy:
 
 
 @transaction.atomic
-def set_service_standards(*, tenant, standards: dict) -> int:
+def set_service_standards(*, tenant: Tenant,
+                          standards: dict[tuple[str, str], int | None]) -> int:
     """Make `tenant`'s service standards `standards` ({(tier, kind): max days, or None for
     no standard}) in one transaction of bulk writes; returns how many changed."""
     existing = {(s.tier, s.kind): s for s in ServiceStandard.objects.all()}

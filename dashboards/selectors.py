@@ -8,11 +8,14 @@ Every function runs a fixed number of queries whatever the tenant's size: groupe
 aggregates in SQL, rules applied in Python over rows fetched in one query.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import orjson
 from django.db.models import (
@@ -54,6 +57,18 @@ from teams.models import TeamMember, TeamRole, active_on
 from . import derived, health
 from .models import AccountHealth
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+
+    from django.db.models import QuerySet
+
+    from accounts.models import Tenant, User
+    from notifications.models import Notification
+
+    from .filters import DashboardFilter
+    from .health import Health
+
 LIST_LIMIT = 10  # rows of a panel's list (the full list is one click away)
 HEATMAP_ROWS = 20
 PARETO_POINTS = 200
@@ -70,7 +85,7 @@ AGEING_BUCKETS = [  # (key, label, from days, to days) of an open item's age
 TIER_KEYS = [*Tier.values, "none"]
 
 
-def pct(part, whole, places=1):
+def pct(part: float | Decimal, whole: float | Decimal, places: int = 1) -> float:
     """100 × part / whole as a float (0 when whole is 0)."""
     if not whole:
         return 0.0
@@ -82,11 +97,11 @@ def _number(value):
     return None if value is None else float(value)
 
 
-def customer_ref(pk, name, code="", tier=""):
+def customer_ref(pk: int, name: str, code: str = "", tier: str | None = "") -> dict:
     return {"id": pk, "name": name, "code": code, "tier": tier or ""}
 
 
-def user_ref(pk, full_name, email):
+def user_ref(pk: int | None, full_name: str, email: str) -> dict | None:
     if pk is None:
         return None
     return {"id": pk, "name": full_name or email}
@@ -97,17 +112,17 @@ class Scope:
     """What a dashboard looks at: a tenant on a day, and its active customers narrowed
     by the filters. Shared intermediate results are computed once per scope."""
 
-    tenant: object
-    customers: object  # Customer queryset
-    today: object
-    now: object
+    tenant: Tenant
+    customers: QuerySet[Customer]
+    today: date
+    now: datetime
     filters: dict = field(default_factory=dict)
 
     def ids(self):
         return self.customers.order_by().values("pk")
 
     @cached_property
-    def health(self):
+    def health(self) -> dict[int, Health]:
         return derived.current(self.customers, tenant=self.tenant, today=self.today,
                               now=self.now)
 
@@ -159,11 +174,12 @@ class Scope:
         return self._window_revenue(base_customers()) if self.filtered else self.window_revenue
 
 
-def base_customers():
+def base_customers() -> QuerySet[Customer]:
     return Customer.objects.filter(is_active=True)
 
 
-def scope_for(tenant, filterset=None, *, today=None, now=None):
+def scope_for(tenant: Tenant, filterset: DashboardFilter | None = None, *,
+              today: date | None = None, now: datetime | None = None) -> Scope:
     """The Scope of `tenant` on `today`, narrowed by a bound `DashboardFilter` (None: the
     whole portfolio)."""
     customers = base_customers()
@@ -177,7 +193,8 @@ def scope_for(tenant, filterset=None, *, today=None, now=None):
 
 # --- tiers and the Pareto curve ------------------------------------------------------------
 
-def pareto_points(revenues, max_points=PARETO_POINTS):
+def pareto_points(revenues: Sequence[Decimal],
+                  max_points: int = PARETO_POINTS) -> list[list[float]]:
     """[[% of customers, % of revenue]] of the cumulative revenue curve, largest customer
     first, from (0, 0); at most `max_points` points plus the origin."""
     n, total = len(revenues), sum(revenues, Decimal(0))
@@ -192,7 +209,7 @@ def pareto_points(revenues, max_points=PARETO_POINTS):
     return points
 
 
-def tiers(scope):
+def tiers(scope: Scope) -> dict:
     """Customers and window revenue by tier; the Pareto curve with the policy's A/B cuts."""
     policy = scope.policy
     counts = dict(scope.customers.order_by().values_list("tier").annotate(n=Count("pk")))
@@ -239,7 +256,7 @@ def tiers(scope):
 
 # --- concentration -------------------------------------------------------------------------
 
-def concentration(scope):
+def concentration(scope: Scope) -> dict:
     """Top-1 share against the threshold, top-20 % share and HHI over the window, and the
     HHI and top-1 share per quarter over the last eight: all of the whole portfolio. A
     filter narrows which customers are named (the top one, those flagged) but not what
@@ -275,7 +292,7 @@ def concentration(scope):
     }
 
 
-def hhi_trend(scope, quarters=HHI_QUARTERS):
+def hhi_trend(scope: Scope, quarters: int = HHI_QUARTERS) -> list[dict]:
     """[{period, hhi, top1_share (%), customers}] of the whole portfolio for the last
     `quarters` quarters ending with the window's last (so never a quarter that is not
     complete), by customers.scoring."""
@@ -290,7 +307,8 @@ def hhi_trend(scope, quarters=HHI_QUARTERS):
 
 # --- satisfaction --------------------------------------------------------------------------
 
-def satisfaction(scope, limit=HEATMAP_ROWS, movers=satisfaction_selectors.MOVERS):
+def satisfaction(scope: Scope, limit: int = HEATMAP_ROWS,
+                 movers: int = satisfaction_selectors.MOVERS) -> dict:
     """The latest reported campaign's heatmap (customer × department; the lowest index
     first, `limit` rows, in the departments they answered) and the movers since the
     quarter before: the figures are satisfaction.selectors', for the customers in scope."""
@@ -351,7 +369,7 @@ def _per_day(queryset, field):
     return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
 
 
-def opl_panel(scope):
+def opl_panel(scope: Scope) -> dict:
     """Open, overdue and stale items by owner; the open items' ageing; and the burn-down
     of the last twelve weeks: items open at each week's end, opened and closed in it.
 
@@ -410,7 +428,7 @@ def opl_panel(scope):
 
 # --- APQP programmes -----------------------------------------------------------------------
 
-def programmes(scope, limit=LIST_LIMIT):
+def programmes(scope: Scope, limit: int = LIST_LIMIT) -> dict:
     """Open programmes by RAG (the worst colour of their open milestones, by
     projects.selectors), SOPs in the next 90 days, and slipping milestones (open, forecast
     after the customer date or already past it), the most late first: three queries."""
@@ -466,7 +484,7 @@ def programmes(scope, limit=LIST_LIMIT):
 
 # --- cadence and the iron triangle ---------------------------------------------------------
 
-def cadence(scope, limit=LIST_LIMIT):
+def cadence(scope: Scope, limit: int = LIST_LIMIT) -> dict:
     """Visit compliance by tier (standards met / standards due, and the customers that
     meet all of theirs) and the A accounts whose iron triangle is incomplete."""
     by_tier = {t: {"tier": t, "customers": 0, "compliant": 0, "standards": 0, "met": 0}
@@ -504,7 +522,7 @@ def _parts(scores):
             for key, score in zip(health.PART_KEYS, scores, strict=True)}
 
 
-def health_rows(scope):
+def health_rows(scope: Scope) -> list[dict]:
     """Every customer in scope with its health, lowest first (ties by name)."""
     rows = sorted(scope.health.values(), key=lambda h: (
         h.value is None, h.value or 0, h.customer["name"], h.customer_id))
@@ -512,7 +530,7 @@ def health_rows(scope):
              "parts": _parts(h.scores)} for h in rows]
 
 
-def health_panel(scope, limit=LIST_LIMIT):
+def health_panel(scope: Scope, limit: int = LIST_LIMIT) -> dict:
     """Customers per health band and the lowest-health accounts: two queries on the
     stored health, whatever the number of customers."""
     stored = scope.stored_health.order_by()
@@ -543,21 +561,22 @@ PANELS = {
 }
 
 
-def dashboard(scope):
+def dashboard(scope: Scope) -> dict[str, dict]:
     """Every panel of the executive dashboard."""
     return {name: panel(scope) for name, panel in PANELS.items()}
 
 
 # --- the account manager's home ------------------------------------------------------------
 
-def my_customers(user, today):
+def my_customers(user: User, today: date) -> QuerySet[Customer]:
     """Active customers the user owns or is on the account team of (today)."""
     on_team = TeamMember.objects.filter(active_on(today), team__customer=OuterRef("pk"),
                                         user=user)
     return base_customers().filter(Q(owner=user) | Q(Exists(on_team)))
 
 
-def my_accounts(user, tenant, today=None, now=None):
+def my_accounts(user: User, tenant: Tenant, today: date | None = None,
+                now: datetime | None = None) -> list[dict]:
     """The user's accounts with tier, health, worst programme RAG, latest satisfaction
     index and overdue counts (OPL items, service standards), lowest health first."""
     today = today or tenant.today()
@@ -582,7 +601,8 @@ def my_accounts(user, tenant, today=None, now=None):
     return rows
 
 
-def my_milestones(user, tenant, today=None, horizon=HOME_HORIZON_DAYS):
+def my_milestones(user: User, tenant: Tenant, today: date | None = None,
+                  horizon: int = HOME_HORIZON_DAYS) -> list[Milestone]:
     """Open milestones the user owns, of open programmes, due (customer date or
     forecast) within `horizon` days or already late, by date."""
     today = today or tenant.today()
@@ -601,7 +621,9 @@ def my_milestones(user, tenant, today=None, horizon=HOME_HORIZON_DAYS):
     return milestones
 
 
-def my_opl_items(user, tenant, today=None, now=None, horizon=HOME_HORIZON_DAYS):
+def my_opl_items(user: User, tenant: Tenant, today: date | None = None,
+                 now: datetime | None = None,
+                 horizon: int = HOME_HORIZON_DAYS) -> list[OplItem]:
     """Open OPL items the user owns or is accountable for, due within `horizon` days or
     overdue, by due date."""
     today = today or tenant.today()
@@ -612,13 +634,13 @@ def my_opl_items(user, tenant, today=None, now=None, horizon=HOME_HORIZON_DAYS):
                 .order_by("due_date", "pk"))
 
 
-def my_reminders(user, limit=8):
+def my_reminders(user: User, limit: int = 8) -> list[Notification]:
     """The user's notifications, unread first, newest first."""
     unread_first = Case(When(read_at__isnull=True, then=Value(0)), default=Value(1))
     return list(inbox(user).order_by(unread_first, "-created_at", "-id")[:limit])
 
 
-def home(user, tenant, today=None):
+def home(user: User, tenant: Tenant, today: date | None = None) -> dict:
     today = today or tenant.today()
     return {
         "accounts": my_accounts(user, tenant, today),

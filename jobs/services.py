@@ -1,7 +1,7 @@
 """Running scheduled jobs: the run record, per-item fault isolation, and deciding which
 tenants are due.
 
-`run(name, tenant)` is what the Celery task, the `run_job` command and the "Run now"
+`run(name, tenant=...)` is what the Celery task, the `run_job` command and the "Run now"
 button all call. It records a `JobRun`, calls the job's function with a `RunLog`, sends
 the e-mails the run queued, and stores the counts and problems. A fault in one item (a
 customer without an owner, a bounced e-mail) is a problem on the run page and in the log;
@@ -9,11 +9,14 @@ the rest of the run goes on. Only a fault of the whole run (the database or a ti
 fails it, and then Celery retries the task.
 """
 
+from __future__ import annotations
+
 import logging
 import time
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, transaction
@@ -25,6 +28,11 @@ from notifications import emails
 
 from . import outbox, registry
 from .models import JobRun
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+    from .models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +79,8 @@ class RunLog:
                 "what": what, "error": f"{type(exc).__name__}: {exc}"}, url=url)
 
 
-def run(name, tenant, *, day=None, trigger=JobRun.Trigger.SCHEDULE, task_id=""):
+def run(name: str, *, tenant: Tenant, day: date | None = None,
+        trigger: str = JobRun.Trigger.SCHEDULE, task_id: str = "") -> JobRun:
     """Run job `name` for `tenant` on `day` (default: the tenant's today) and return its
     JobRun. Re-raises what failed the whole run, after recording it."""
     job = registry.get(name)
@@ -112,30 +121,31 @@ def _finish(record, log, status, error=""):
         problems=record.problems, problem_count=record.problem_count, error=record.error)
 
 
-def enqueue_run(name, tenant, *, day=None, trigger=JobRun.Trigger.MANUAL):
+def enqueue_run(name: str, *, tenant: Tenant, day: date | None = None,
+                trigger: str = JobRun.Trigger.MANUAL) -> OutboxMessage:
     """Queue one run of `name` for `tenant` through the outbox (the "Run now" button)."""
     registry.get(name)
     return outbox.enqueue("jobs.tasks.run_job", name=name, tenant_id=tenant.pk,
                           day=(day or tenant.today()).isoformat(), trigger=trigger)
 
 
-def run_now(name, tenant):
+def run_now(name: str, *, tenant: Tenant) -> JobRun | None:
     """The "Run now" button. With a broker, queue one run of `name` and return None; on
     the embedded default (no broker, no worker) run it here and return its JobRun, failed
     or not: a failed run is recorded with its error, as a worker's would be."""
     if not outbox.runs_in_process():
-        enqueue_run(name, tenant)
+        enqueue_run(name, tenant=tenant)
         return None
     started = timezone.now()
     try:
-        return run(name, tenant, trigger=JobRun.Trigger.MANUAL)
+        return run(name, tenant=tenant, trigger=JobRun.Trigger.MANUAL)
     except Exception:  # recorded on the run by run(); the page shows it
         return (JobRun.objects.filter(job=name, trigger=JobRun.Trigger.MANUAL,
                                       started_at__gte=started)
                 .order_by("-started_at", "-id").first())
 
 
-def due_tenants(name, now=None):
+def due_tenants(name: str, now: datetime | None = None) -> list[tuple[Tenant, date]]:
     """[(tenant, local date)] of the active tenants for which job `name` is due now: the
     job's hour has come in the tenant's time zone and the period has no finished run, no
     run in progress and fewer than MAX_FAILED_RUNS failed ones."""
@@ -171,7 +181,7 @@ def due_tenants(name, now=None):
     return due
 
 
-def enqueue_due(name, now=None):
+def enqueue_due(name: str, *, now: datetime | None = None) -> int:
     """Queue job `name` for every tenant it is due for (beat's hourly entry); returns how
     many. Each task goes through the outbox, so a broker hiccup loses none of them."""
     count = 0

@@ -22,7 +22,7 @@ TRANSIENT = (*TenantTask.autoretry_for, OperationalError, InterfaceError, Broker
 @shared_task(base=TenantTask, name="jobs.tasks.run_job", autoretry_for=TRANSIENT)
 def run_job(*, name, tenant_id, day=None, trigger="schedule"):
     """Run the scheduled job `name` for one tenant (idempotent: see jobs.registry)."""
-    record = services.run(name, require_tenant(),
+    record = services.run(name, tenant=require_tenant(),
                           day=date.fromisoformat(day) if day else None, trigger=trigger,
                           task_id=run_job.request.id or "")
     return {"run": record.pk, "status": record.status, **record.counts}

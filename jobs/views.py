@@ -44,7 +44,7 @@ def job_run_now(request):
         return redirect("job_list")
     job = registry.get(form.cleaned_data["name"])
     # Through the outbox: if the queue is away, the run waits for it instead of failing.
-    run = services.run_now(job.name, request.tenant)
+    run = services.run_now(job.name, tenant=request.tenant)
     if run is None:
         messages.success(request, _("“%(job)s” is queued; its run appears below once a "
                                     "worker has taken it.") % {"job": job.label})

@@ -1,6 +1,9 @@
 """Writing and reading notifications; jobs call `notify`."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,9 +13,19 @@ from kam import messages
 from . import emails
 from .models import Notification, NotificationPreference
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
 
-def notify(*, tenant, recipient, kind, text, dedup_key, url="", obj=None, email=True,
-           email_template=None, email_context=None):
+    from django.db.models import Model
+
+    from accounts.models import Tenant, User
+
+
+def notify(*, tenant: Tenant, recipient: User, kind: str, text: dict | str, dedup_key: str,
+           url: str = "", obj: Model | None = None, email: bool = True,
+           email_template: str | None = None, email_context: dict | None = None,
+           ) -> tuple[Notification, bool]:
     """Create a notification once per `dedup_key`, and its e-mail copy (unless the
     recipient turned e-mail off for `kind`); returns (notification, created).
 
@@ -38,14 +51,14 @@ def notify(*, tenant, recipient, kind, text, dedup_key, url="", obj=None, email=
     return notification, created
 
 
-def mark_read(recipient, ids=None):
+def mark_read(recipient: User, *, ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=recipient, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
 
 
-def purge_read_before(cutoff):
+def purge_read_before(cutoff: datetime) -> int:
     return Notification.objects.filter(read_at__lt=cutoff).delete()[0]
 
 
@@ -53,7 +66,7 @@ READ_NOTIFICATIONS_KEPT = timedelta(days=90)
 
 
 @transaction.atomic
-def set_email_preferences(tenant, user, choices):
+def set_email_preferences(tenant: Tenant, *, user: User, choices: Mapping[str, bool]) -> None:
     """Save which kinds `user` gets by e-mail: `choices` maps kind → bool."""
     for kind, wanted in choices.items():
         NotificationPreference.objects.update_or_create(

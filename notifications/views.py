@@ -62,7 +62,8 @@ def notification_settings(request):
     form = EmailPreferencesForm(request.POST or None,
                                 initial_choices=selectors.email_preferences(request.user))
     if request.method == "POST" and form.is_valid():
-        services.set_email_preferences(request.tenant, request.user, form.cleaned_data)
+        services.set_email_preferences(request.tenant, user=request.user,
+                                       choices=form.cleaned_data)
         messages.success(request, _("Your e-mail settings are saved."))
         return redirect("notification_settings")
     return render(request, "notifications/settings.html", {"form": form})

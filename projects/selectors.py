@@ -8,13 +8,12 @@ every other app (health, the dashboard, the monthly report): they call these rat
 fold milestone colours themselves.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
-from collections.abc import Iterable
-from datetime import date
+from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, QuerySet
-
-from customers.models import Customer
+from django.db.models import Prefetch
 
 from . import rag
 from .models import (
@@ -32,27 +31,37 @@ from .models import (
     Stage,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import date
+
+    from django.db.models import QuerySet
+
+    from accounts.models import Tenant
+    from customers.models import Customer
+
 OPEN_MILESTONE_FIELDS = ("id", "programme_id", "kind", "name", "planned_date",
                          "forecast_date", "actual_date", "status")
 
 
-def context_for(tenant, on=None):
+def context_for(tenant: Tenant, on: date | None = None) -> tuple[date, rag.RagPolicy]:
     """(date to judge on, RAG policy) for `tenant`: today in its time zone by default."""
     return (on or tenant.today()), rag.policy_for(tenant)
 
 
-def programmes():
+def programmes() -> QuerySet[Programme]:
     return Programme.objects.select_related("customer", "project_manager")
 
 
-def open_milestones(programme_ids):
+def open_milestones(programme_ids: Iterable[int]) -> QuerySet[Milestone]:
     """Open (not done) milestones of the given programmes, by planned date: one query."""
     return (Milestone.objects.filter(programme_id__in=programme_ids)
             .exclude(status=MilestoneStatus.DONE)
             .only(*OPEN_MILESTONE_FIELDS).order_by("planned_date", "id"))
 
 
-def attach_programme_rag(programme_list, on, policy):
+def attach_programme_rag(programme_list: Iterable[Programme], on: date,
+                         policy: rag.RagPolicy) -> list[Programme]:
     """Set `rag`, `rag_reason` (of the worst open milestone), `next_milestone` and
     `open_milestones` on each programme of `programme_list`; one query in all."""
     programme_list = list(programme_list)
@@ -75,7 +84,8 @@ def _rag_of(milestone):
     return milestone.rag
 
 
-def attach_milestone_rag(milestones, on, policy):
+def attach_milestone_rag(milestones: list[Milestone], on: date,
+                         policy: rag.RagPolicy) -> list[Milestone]:
     """Set `rag` and `rag_reason` on each milestone (no queries)."""
     for milestone in milestones:
         verdict = rag.milestone_rag(milestone, on, policy)
@@ -83,7 +93,8 @@ def attach_milestone_rag(milestones, on, policy):
     return milestones
 
 
-def filter_programmes_by_rag(queryset, colour, on, policy):
+def filter_programmes_by_rag(queryset: QuerySet[Programme], colour: str, on: date,
+                             policy: rag.RagPolicy) -> QuerySet[Programme]:
     """Programmes of `queryset` whose RAG is `colour` ("none": no colour): one query for
     the milestones, the result stays a queryset."""
     colours = worst_rag_by_programme(programmes=queryset, on=on, policy=policy)
@@ -92,7 +103,8 @@ def filter_programmes_by_rag(queryset, colour, on, policy):
     return queryset.filter(pk__in=[pk for pk, found in colours.items() if found == colour])
 
 
-def filter_milestones_by_rag(queryset, colour, on, policy):
+def filter_milestones_by_rag(queryset: QuerySet[Milestone], colour: str, on: date,
+                             policy: rag.RagPolicy) -> QuerySet[Milestone]:
     """Milestones of `queryset` whose RAG on `on` is `colour`: one query, still a queryset."""
     rows = queryset.order_by().values_list("pk", "planned_date", "forecast_date",
                                            "actual_date", "status")
@@ -104,39 +116,41 @@ def filter_milestones_by_rag(queryset, colour, on, policy):
     return queryset.filter(pk__in=wanted)
 
 
-def programme_for_page(pk):
+def programme_for_page(pk: int) -> Programme:
     return programmes().get(pk=pk)
 
 
-def programme_milestones(programme, on, policy):
+def programme_milestones(programme: Programme, on: date,
+                         policy: rag.RagPolicy) -> list[Milestone]:
     milestones = list(programme.milestones.select_related("owner").order_by("planned_date",
                                                                              "id"))
     attach_milestone_rag(milestones, on, policy)
     return milestones
 
 
-def programme_rag_of(milestones, programme):
+def programme_rag_of(milestones: Iterable[Milestone],
+                     programme: Programme) -> tuple[rag.Rag | None, Milestone | None]:
     """The programme's colour and the worst open milestone, from milestones with `rag`."""
     worst_milestone = (rag.worst_of((m for m in milestones if not m.is_done), _rag_of)
                        if programme.is_open else None)
     return (worst_milestone.rag if worst_milestone else None), worst_milestone
 
 
-def milestone_history(milestone):
+def milestone_history(milestone: Milestone) -> QuerySet[MilestoneChange]:
     return milestone.changes.select_related("changed_by").order_by("-changed_at", "-id")
 
 
-def programme_history(programme, limit=30):
+def programme_history(programme: Programme, limit: int = 30) -> list[MilestoneChange]:
     return list(MilestoneChange.objects.filter(milestone__programme=programme)
                 .select_related("changed_by", "milestone").order_by("-changed_at", "-id")
                 [:limit])
 
 
-def programme_risks(programme):
+def programme_risks(programme: Programme) -> list[Risk]:
     return list(programme.risks.select_related("owner"))
 
 
-def risk_matrix(risks):
+def risk_matrix(risks: Iterable[Risk]) -> list[dict]:
     """A 5 × 5 grid, impact down the rows (5 at the top), probability across; each cell
     holds its open risks (closed ones are left out) and its score."""
     cells = defaultdict(list)
@@ -157,7 +171,7 @@ def _level(score):
     return risk_level(score)
 
 
-def ppap_elements(programme):
+def ppap_elements(programme: Programme) -> list[PpapElement]:
     """The programme's PPAP elements with `requirement`; counts of what is submitted."""
     elements = list(programme.ppap_elements.select_related("owner").order_by("element"))
     for element in elements:
@@ -165,7 +179,7 @@ def ppap_elements(programme):
     return elements
 
 
-def ppap_summary(elements):
+def ppap_summary(elements: Iterable[PpapElement]) -> dict[str, int]:
     to_submit = [e for e in elements if e.requirement == PpapRequirement.SUBMIT
                  and e.status != PpapElementStatus.NOT_APPLICABLE]
     done = [e for e in to_submit
@@ -173,7 +187,8 @@ def ppap_summary(elements):
     return {"to_submit": len(to_submit), "submitted": len(done)}
 
 
-def portfolio(queryset, on, policy):
+def portfolio(queryset: QuerySet[Programme], on: date,
+              policy: rag.RagPolicy) -> list[Programme]:
     """Open programmes with their open milestones and RAG, by their next milestone's date
     (those with none last): the portfolio timeline."""
     rows = attach_programme_rag(queryset.exclude(stage__in=[Stage.LOST, Stage.CLOSED]), on,
@@ -183,7 +198,8 @@ def portfolio(queryset, on, policy):
                                        else p.sop_date, p.code))
 
 
-def customer_programmes(customer, on, policy):
+def customer_programmes(customer: Customer, on: date,
+                        policy: rag.RagPolicy) -> list[Programme]:
     """A customer's programmes (open first, by SOP) with their RAG: the 360 panel."""
     rows = attach_programme_rag(programmes().filter(customer=customer), on, policy)
     return sorted(rows, key=lambda p: (not p.is_open, p.sop_date, p.code))
@@ -232,7 +248,7 @@ def count_by_rag(colours: Iterable[str | None]) -> dict[str, int]:
     return counts
 
 
-def rag_counts(programme_list):
+def rag_counts(programme_list: Iterable[Programme]) -> dict[str, int]:
     """The programmes of a list with `rag` attached (`attach_programme_rag`) by colour."""
     return count_by_rag(programme.rag for programme in programme_list)
 
@@ -247,18 +263,18 @@ def programme_rag_counts(*, programmes: QuerySet[Programme], on: date,
     return count_by_rag(colours.get(pk) for pk in open_ids)
 
 
-def risks_for_list():
+def risks_for_list() -> QuerySet[Risk]:
     return Risk.objects.select_related("programme", "owner")
 
 
-def milestones_for_list():
+def milestones_for_list() -> QuerySet[Milestone]:
     return Milestone.objects.select_related("programme", "owner")
 
 
-def ppap_elements_for_list():
+def ppap_elements_for_list() -> QuerySet[PpapElement]:
     return PpapElement.objects.select_related("programme", "owner")
 
 
-def prefetch_open_milestones():
+def prefetch_open_milestones() -> Prefetch:
     return Prefetch("milestones", queryset=Milestone.objects.exclude(
         status=MilestoneStatus.DONE).order_by("planned_date", "id"), to_attr="open_list")

@@ -8,8 +8,11 @@ the input breaks a rule. Functions that judge dates take `today` (default: the t
 today), so tests never depend on the wall clock.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +32,13 @@ from .models import (
     ProgrammeSettings,
     Progress,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import date
+    from typing import Any
+
+    from accounts.models import Tenant, User
 
 K = MilestoneKind
 
@@ -78,13 +88,14 @@ OWNER_EDITABLE_FIELDS = [f for f in EDITABLE_FIELDS if f != "owner"]
 # --- settings and template -----------------------------------------------------------
 
 
-def programme_settings(tenant):
+def programme_settings(tenant: Tenant) -> ProgrammeSettings:
     """The tenant's settings row, created with the defaults on first use."""
     row, _created = ProgrammeSettings.objects.get_or_create(tenant=tenant)
     return row
 
 
-def update_settings(tenant, *, tolerance_days, due_soon_days, escalation_days=None):
+def update_settings(tenant: Tenant, *, tolerance_days: int, due_soon_days: int,
+                    escalation_days: int | None = None) -> ProgrammeSettings:
     row = programme_settings(tenant)
     row.tolerance_days, row.due_soon_days = tolerance_days, due_soon_days
     if escalation_days is not None:
@@ -94,7 +105,7 @@ def update_settings(tenant, *, tolerance_days, due_soon_days, escalation_days=No
     return row
 
 
-def ensure_default_template(tenant):
+def ensure_default_template(tenant: Tenant) -> list[MilestoneTemplate]:
     """Give the tenant the default template if it has none; returns its rows."""
     if not MilestoneTemplate.objects.exists():
         MilestoneTemplate.objects.bulk_create(
@@ -104,7 +115,7 @@ def ensure_default_template(tenant):
     return list(MilestoneTemplate.objects.all())
 
 
-def validate_template(rows):
+def validate_template(rows: Mapping[str, tuple[int, bool]]) -> None:
     """Check a whole template: `rows` maps kind → (offset_days, is_active). Raises a
     ValidationError keyed by kind."""
     errors = {}
@@ -124,7 +135,7 @@ def validate_template(rows):
 
 
 @transaction.atomic
-def save_template(tenant, rows):
+def save_template(tenant: Tenant, *, rows: Mapping[str, tuple[int, bool]]) -> None:
     """Replace the tenant's template with `rows` (kind → (offset_days, is_active))."""
     validate_template(rows)
     existing = {row.kind: row for row in MilestoneTemplate.objects.select_for_update()}
@@ -139,7 +150,7 @@ def save_template(tenant, rows):
 
 
 @transaction.atomic
-def create_programme(*, tenant, **fields):
+def create_programme(*, tenant: Tenant, **fields: Any) -> Programme:
     """A new programme with one milestone per active template row (planned at SOP +
     offset) and its 18 PPAP elements."""
     programme = Programme(tenant=tenant, **fields)
@@ -157,7 +168,7 @@ def create_programme(*, tenant, **fields):
 
 
 @transaction.atomic
-def update_programme(programme, **fields):
+def update_programme(programme: Programme, **fields: Any) -> Programme:
     """Change a programme's fields. Its SOP date follows the SOP milestone: re-date that
     (with a reason) to move SOP."""
     if "sop_date" in fields and fields["sop_date"] != programme.sop_date:
@@ -170,7 +181,7 @@ def update_programme(programme, **fields):
     return programme
 
 
-def ensure_ppap_elements(programme):
+def ensure_ppap_elements(programme: Programme) -> None:
     have = set(PpapElement.objects.filter(programme=programme).values_list("element",
                                                                             flat=True))
     PpapElement.objects.bulk_create(
@@ -261,7 +272,8 @@ def _snapshot(milestone):
 
 
 @transaction.atomic
-def update_milestone(milestone, *, user=None, reason="", today=None, **changes):
+def update_milestone(milestone: Milestone, *, user: User | None = None, reason: str = "",
+                     today: date | None = None, **changes: Any) -> list[MilestoneChange]:
     """Change a milestone's fields (`EDITABLE_FIELDS`), keep every change of a tracked
     field in the history, and return the changes recorded.
 
@@ -296,7 +308,8 @@ def update_milestone(milestone, *, user=None, reason="", today=None, **changes):
 
 
 @transaction.atomic
-def add_milestone(programme, *, user=None, today=None, **fields):
+def add_milestone(programme: Programme, *, user: User | None = None, today: date | None = None,
+                  **fields: Any) -> Milestone:
     """A milestone added by hand to `programme`."""
     today = today or programme.tenant.today()
     milestone = Milestone(tenant=programme.tenant, programme=programme, **fields)
@@ -307,7 +320,7 @@ def add_milestone(programme, *, user=None, today=None, **fields):
     return milestone
 
 
-def remove_milestone(milestone):
+def remove_milestone(milestone: Milestone) -> None:
     """Delete a milestone that is not done (a done one is history)."""
     if milestone.status == MilestoneStatus.DONE:
         raise ValidationError({"status": _("A done milestone cannot be removed.")})
@@ -330,7 +343,8 @@ class RedateError(Exception):
 REDATE_FIELDS = ("planned_date", "forecast_date")
 
 
-def redate_milestones(rows, *, user=None, reason="", today=None):
+def redate_milestones(rows: Sequence[dict], *, user: User | None = None, reason: str = "",
+                      today: date | None = None) -> int:
     """Re-date many milestones at once, all or nothing.
 
     `rows` is a list of dicts: `milestone` (a Milestone) and any of `planned_date`,

@@ -374,7 +374,7 @@ def template_edit(request):
         try:
             with transaction.atomic():
                 settings_form.save()
-                services.save_template(tenant, {
+                services.save_template(tenant, rows={
                     f.kind: (f.cleaned_data["offset_days"], f.cleaned_data["is_active"])
                     for f in rows})
         except ValidationError as exc:

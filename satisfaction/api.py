@@ -290,7 +290,7 @@ class ResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         try:
             services.check_staff_entry(survey)
             response = services.save_response(
-                survey, values["department"], scores=scores, answer_comments=comments,
+                survey, department=values["department"], scores=scores, answer_comments=comments,
                 recommend=values.get("recommend"), comment=values.get("comment", ""),
                 respondent=values.get("respondent", ""), source=values["source"],
                 user=request.user, language=getattr(request, "LANGUAGE_CODE", "en"))

@@ -139,7 +139,7 @@ def _open(tenant, campaign, day, log):
     url = reverse("campaign_detail", args=[campaign.pk])
     if not CampaignCustomer.objects.filter(campaign=campaign).exists():
         # Created before any customer had a tier, say: take today's A and B customers.
-        services.set_campaign_customers(campaign, services.default_customers(tenant))
+        services.set_campaign_customers(campaign, customers=services.default_customers(tenant))
     try:
         result = services.open_campaign(campaign, today=day)
     except ValidationError as exc:

@@ -105,7 +105,7 @@ def _answer(rng, tenant, campaign, base, number, partial):
                       if department in q.departments}
             low = min(scores.values())
             services.save_response(
-                survey, department, scores=scores,
+                survey, department=department, scores=scores,
                 recommend=max(0, min(10, round(rng.gauss(mean * 2 + 0.4, 1.3)))),
                 comment=rng.choice(COMMENTS) if low <= 3 or rng.random() < 0.3 else "",
                 respondent=f"{department.title()} team",

@@ -7,12 +7,13 @@ and its movers are computed here once, for the report pages, the monthly report 
 dashboard alike.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Prefetch, Q
 
 from customers.models import Customer, Department
 from kam.periods import Quarter
@@ -31,6 +32,14 @@ from .models import (
     Survey,
 )
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import date, datetime
+
+    from django.db.models import QuerySet
+
+    from accounts.models import User
+
 TREND_QUARTERS = 8
 MOVERS = 5  # customers listed as rising and as falling most
 
@@ -47,7 +56,7 @@ def first_free_quarter(*, today: date) -> tuple[int, int]:
     return quarter.year, quarter.number
 
 
-def campaigns_with_counts(queryset=None):
+def campaigns_with_counts(queryset: QuerySet[Campaign] | None = None) -> QuerySet[Campaign]:
     queryset = Campaign.objects.all() if queryset is None else queryset
     return queryset.select_related("template").annotate(
         n_customers=Count("inclusions", distinct=True),
@@ -58,11 +67,11 @@ def campaigns_with_counts(queryset=None):
     )
 
 
-def campaign_index(campaign):
+def campaign_index(campaign: Campaign) -> Decimal | None:
     return index.total(Answer.objects.filter(response__survey__campaign=campaign))
 
 
-def survey_figures(survey_ids):
+def survey_figures(survey_ids: Iterable[int]) -> dict[int, dict]:
     """{survey id: {"index", "nps", "responses"}} for the given surveys, in two queries."""
     survey_ids = list(survey_ids)
     indices = index.grouped(Answer.objects.filter(response__survey_id__in=survey_ids),
@@ -74,7 +83,7 @@ def survey_figures(survey_ids):
                  "responses": counts.get(pk, {}).get("n", 0)} for pk in survey_ids}
 
 
-def attach_survey_figures(surveys):
+def attach_survey_figures(surveys: Iterable[Survey]) -> list[Survey]:
     """Set `.index`, `.nps` and `.n_responses` on each survey of a list; returns it."""
     surveys = list(surveys)
     figures = survey_figures(s.pk for s in surveys)
@@ -84,7 +93,7 @@ def attach_survey_figures(surveys):
     return surveys
 
 
-def campaign_surveys(campaign):
+def campaign_surveys(campaign: Campaign) -> list[Survey]:
     surveys = (Survey.objects.filter(campaign=campaign).select_related("customer")
                .annotate(n_invitations=Count("invitations", distinct=True),
                          n_answered=Count("invitations", distinct=True,
@@ -93,7 +102,7 @@ def campaign_surveys(campaign):
     return attach_survey_figures(surveys)
 
 
-def survey_detail(survey):
+def survey_detail(survey: Survey) -> dict:
     """Invitations, responses with answers, index by department and dimension, NPS."""
     answers = Answer.objects.filter(response__survey=survey)
     responses = list(Response.objects.filter(survey=survey).select_related("entered_by")
@@ -113,12 +122,12 @@ def survey_detail(survey):
 
 # --- reports ---------------------------------------------------------------------------
 
-def previous_campaign(campaign):
+def previous_campaign(campaign: Campaign) -> Campaign | None:
     before = Quarter(campaign.year, campaign.quarter) - 1
     return Campaign.objects.filter(year=before.year, quarter=before.number).first()
 
 
-def reportable_campaigns():
+def reportable_campaigns() -> QuerySet[Campaign]:
     return Campaign.objects.exclude(status=Campaign.Status.DRAFT).order_by("-year", "-quarter")
 
 
@@ -137,13 +146,13 @@ class Coverage:
         return {"answered": self.answered, "invited": self.invited}
 
 
-def interim_share():
+def interim_share() -> Decimal:
     """The tenant's share of answered invitations from which an open campaign counts."""
     row = SatisfactionSettings.objects.first()
     return row.interim_share if row else SatisfactionSettings.DEFAULT_INTERIM_SHARE
 
 
-def counted_campaigns():
+def counted_campaigns() -> tuple[list[Campaign], list[Campaign]]:
     """The campaigns whose answers count (on the dashboard, in health, for movers), newest
     first: every closed one, and an open one once its share of answered invitations has
     reached the tenant's interim share. Each carries `coverage` and `interim` (open).
@@ -166,14 +175,15 @@ def counted_campaigns():
     return counted, waiting
 
 
-def reported_campaign():
+def reported_campaign() -> tuple[Campaign | None, list[Campaign]]:
     """(campaign, waiting): the campaign that stands for the portfolio's satisfaction now
     (the newest counted one, or None) and the newer open ones not counted yet."""
     counted, waiting = counted_campaigns()
     return (counted[0] if counted else None), waiting
 
 
-def survey_coverage(campaign_ids, customer_ids=None):
+def survey_coverage(campaign_ids: Iterable[int], customer_ids: Iterable[int] | None = None,
+                    ) -> dict[tuple[int, int], Coverage]:
     """{(campaign id, customer id): Coverage} of the surveys of those campaigns (and
     customers): one grouped query."""
     campaign_ids = list(campaign_ids)
@@ -275,7 +285,7 @@ def department_indices(
     return index.grouped(answers, "response__survey__customer_id", "response__department")
 
 
-def portfolio_report(campaign):
+def portfolio_report(campaign: Campaign | None) -> dict | None:
     """The heatmap (customer × department), each customer's index and trend, movers up
     and down, dimension and portfolio figures, for `campaign` against the quarter before:
     every customer surveyed in it."""
@@ -336,7 +346,7 @@ def portfolio_report(campaign):
     }
 
 
-def customer_report(customer, quarters=TREND_QUARTERS):
+def customer_report(customer: Customer, quarters: int = TREND_QUARTERS) -> dict:
     """One customer over its last `quarters` surveyed quarters: index, NPS, department and
     dimension scores per quarter (latest first in `quarters`), trend, comments."""
     campaigns = list(Campaign.objects.filter(surveys__customer=customer)
@@ -395,7 +405,7 @@ def customer_report(customer, quarters=TREND_QUARTERS):
     }
 
 
-def customer_panel(customer, *, today, limit=5):
+def customer_panel(customer: Customer, *, today: date, limit: int = 5) -> dict:
     """The latest index and trend and the open OPL items of a customer (for its 360 page)."""
     report = customer_report(customer, quarters=2)
     items = open_items_of_customer(customer, today=today)
@@ -407,15 +417,19 @@ def customer_panel(customer, *, today, limit=5):
 
 # --- the OPL ---------------------------------------------------------------------------
 
-def opl_items(*, today, now=None):
+def opl_items(*, today: date, now: datetime | None = None) -> QuerySet[OplItem]:
     """OPL items with `is_overdue` and `is_stale` and what a list row shows."""
     return opl.annotate_flags(
         OplItem.objects.select_related("customer", "owner", "accountable"),
         today=today, now=now)
 
 
-def filter_items(queryset, *, today, customer=None, owner=None, status=None, source=None,
-                 priority=None, overdue=None, stale=None, mine_for=None, q=None, now=None):
+def filter_items(queryset: QuerySet[OplItem], *, today: date, customer: Customer | None = None,
+                 owner: User | None = None, status: str | None = None,
+                 source: str | None = None, priority: str | None = None,
+                 overdue: bool | None = None, stale: bool | None = None,
+                 mine_for: User | None = None, q: str | None = None,
+                 now: datetime | None = None) -> QuerySet[OplItem]:
     if customer is not None:
         queryset = queryset.filter(customer=customer)
     if owner is not None:
@@ -442,24 +456,24 @@ def filter_items(queryset, *, today, customer=None, owner=None, status=None, sou
     return queryset
 
 
-def open_items_of_customer(customer, *, today):
+def open_items_of_customer(customer: Customer, *, today: date) -> list[OplItem]:
     return list(opl_items(today=today).filter(customer=customer, status__in=opl.ACTIVE)
                 .order_by("due_date", "pk"))
 
 
-def item_log(item):
+def item_log(item: OplItem) -> list[OplUpdate]:
     return list(OplUpdate.objects.filter(item=item).select_related("author")
                 .order_by("-created_at", "-id"))
 
 
-def pending_proposals():
+def pending_proposals() -> QuerySet[OplProposal]:
     return (OplProposal.objects.filter(status=OplProposal.Status.PENDING)
             .select_related("customer", "answer__response__survey__campaign",
                             "answer__question")
             .order_by("answer__score", "-created_at", "pk"))
 
 
-def opl_summary(*, today, user=None):
+def opl_summary(*, today: date, user: User | None = None) -> dict[str, int]:
     """Counts for dashboards: active, overdue, stale (and the user's own)."""
     base = OplItem.objects.filter(status__in=opl.ACTIVE)
     counts = base.aggregate(active=Count("pk"), overdue=Count("pk", filter=opl.overdue_q(today)),

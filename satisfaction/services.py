@@ -4,11 +4,13 @@ Every function takes the tenant (or objects of it) and raises Django's Validatio
 with field names for bad input; nothing is written when it raises.
 """
 
+from __future__ import annotations
+
 import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -43,6 +45,16 @@ from .models import (
     Survey,
     SurveyTemplate,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import date
+    from decimal import Decimal
+    from typing import Any
+
+    from django.db.models import QuerySet
+
+    from accounts.models import Tenant, User
 
 DEFAULT_TIERS = (Tier.A, Tier.B)
 SURVEY_DEPARTMENTS = (Department.PURCHASING, Department.ENGINEERING, Department.LOGISTICS,
@@ -112,7 +124,7 @@ DEFAULT_QUESTIONS = [
 DEFAULT_TEMPLATE_NAME = "Automotive OEM quarterly survey"
 
 
-def ensure_default_template(tenant):
+def ensure_default_template(tenant: Tenant) -> SurveyTemplate:
     """The tenant's default automotive template, created with its questions if missing."""
     template, created = SurveyTemplate.objects.get_or_create(
         tenant=tenant, name=DEFAULT_TEMPLATE_NAME,
@@ -130,7 +142,7 @@ def ensure_default_template(tenant):
     return template
 
 
-def template_departments(template):
+def template_departments(template: SurveyTemplate) -> list[str]:
     """The departments any active question of `template` is for, in the usual order."""
     wanted = set()
     for departments in template.questions.filter(is_active=True).values_list("departments",
@@ -141,7 +153,7 @@ def template_departments(template):
 
 # --- campaigns -------------------------------------------------------------------------
 
-def default_customers(tenant):
+def default_customers(tenant: Tenant) -> QuerySet[Customer]:
     return Customer.objects.filter(is_active=True, tier__in=DEFAULT_TIERS)
 
 
@@ -155,16 +167,17 @@ def _check_quarter_free(year, quarter, exclude=None):
 
 
 @transaction.atomic
-def create_campaign(tenant, *, year, quarter, template, closes_on, customers=None, note="",
-                    user=None):
+def create_campaign(tenant: Tenant, *, year: int, quarter: int, template: SurveyTemplate,
+                    closes_on: date, customers: Iterable[Customer] | None = None,
+                    note: str = "", user: User | None = None) -> Campaign:
     """A draft campaign for a quarter; its customers default to the active A and B tiers."""
     _check_quarter_free(year, quarter)
     campaign = Campaign(tenant=tenant, year=year, quarter=quarter, template=template,
                         closes_on=closes_on, note=note, created_by=user)
     campaign.full_clean()
     campaign.save()
-    set_campaign_customers(campaign, default_customers(tenant) if customers is None
-                           else customers)
+    set_campaign_customers(
+        campaign, customers=default_customers(tenant) if customers is None else customers)
     return campaign
 
 
@@ -172,7 +185,7 @@ CAMPAIGN_FIELDS = frozenset({"year", "quarter", "template", "closes_on", "note",
 
 
 @transaction.atomic
-def update_campaign(campaign, **fields):
+def update_campaign(campaign: Campaign, **fields: Any) -> Campaign:
     """Change a campaign's fields: all of them while it is a draft; the note and the
     closing day (not into the past; the links follow it) while open; the note once closed.
     The status is read from the database under a lock, never trusted from `campaign`."""
@@ -205,14 +218,14 @@ def update_campaign(campaign, **fields):
     if fields:
         campaign.save(update_fields=list(fields))
     if customers is not None:
-        set_campaign_customers(campaign, customers)
+        set_campaign_customers(campaign, customers=customers)
     if campaign.status == Campaign.Status.OPEN and "closes_on" in fields:
         Invitation.objects.filter(survey__campaign=campaign, revoked_at__isnull=True).update(
             expires_at=expiry(campaign))
     return campaign
 
 
-def set_campaign_customers(campaign, customers):
+def set_campaign_customers(campaign: Campaign, *, customers: Iterable[Customer]) -> None:
     if campaign.status != Campaign.Status.DRAFT:
         raise ValidationError({"customers": _(
             "The customers of an open or closed campaign cannot change.")})
@@ -226,18 +239,18 @@ def set_campaign_customers(campaign, customers):
     ])
 
 
-def expiry(campaign):
+def expiry(campaign: Campaign) -> datetime:
     """Invitations expire at the end of the closing day, in the tenant's time zone."""
     return datetime.combine(campaign.closes_on, time.max, tzinfo=campaign.tenant.tzinfo)
 
 
-def new_token():
+def new_token() -> tuple[str, str]:
     """A raw token and its hash; only the hash is stored."""
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     return raw, hash_token(raw)
 
 
-def best_contact(contacts):
+def best_contact(contacts: Sequence[Contact]) -> Contact | None:
     """The contact an invitation is addressed to: decision makers, then higher levels,
     then more influence; with an e-mail address first."""
     level_rank = {Level.EXECUTIVE: 0, Level.MIDDLE: 1, Level.OPERATIONAL: 2}
@@ -258,12 +271,13 @@ class OpenResult:
     emailed: int = 0
 
 
-def respond_path(raw_token):
+def respond_path(raw_token: str) -> str:
     return reverse("survey_respond", kwargs={"token": raw_token})
 
 
 @transaction.atomic
-def open_campaign(campaign, *, user=None, base_url=None, today=None):
+def open_campaign(campaign: Campaign, *, user: User | None = None, base_url: str | None = None,
+                  today: date | None = None) -> OpenResult:
     """Create one survey per included customer and one invitation per department the
     template asks (addressed to the department's best contact, if any); e-mail the links
     to contacts with an address when `base_url` is given. Returns an OpenResult."""
@@ -306,7 +320,7 @@ def open_campaign(campaign, *, user=None, base_url=None, today=None):
     campaign.opened_at = timezone.now()
     campaign.save(update_fields=["status", "opened_at"])
     if base_url:
-        result.emailed = email_invitations(result.links, base_url)
+        result.emailed = email_invitations(result.links, base_url=base_url)
     return result
 
 
@@ -316,7 +330,7 @@ class InvitationEmail(NamedTuple):
     from_email: str
 
 
-def invitation_language(contact, tenant):
+def invitation_language(contact: Contact | None, tenant: Tenant) -> str:
     """The language a department is invited in: its contact's, else the workspace's."""
     for language in (getattr(contact, "language", ""), tenant.default_language):
         if language in Language.values:
@@ -324,7 +338,8 @@ def invitation_language(contact, tenant):
     return Language.EN
 
 
-def invitation_email(invitation, raw, base_url, *, reminder=False) -> InvitationEmail:
+def invitation_email(invitation: Invitation, raw: str, base_url: str, *,
+                     reminder: bool = False) -> InvitationEmail:
     """The e-mail with an invitation's link, in its language (the contact's), from and
     naming the supplier, so that the customer does not take it for phishing; a `reminder`
     says the new link replaces the one sent before."""
@@ -353,7 +368,7 @@ def invitation_email(invitation, raw, base_url, *, reminder=False) -> Invitation
     return InvitationEmail(str(subject), str(body), sender)
 
 
-def email_invitations(links, base_url):
+def email_invitations(links: Sequence[tuple[Invitation, str]], *, base_url: str) -> int:
     """E-mail each link to its contact, in the invitation's language; returns the count."""
     sent = 0
     now = timezone.now()
@@ -371,7 +386,7 @@ def email_invitations(links, base_url):
 
 
 @transaction.atomic
-def close_campaign(campaign, *, user=None):
+def close_campaign(campaign: Campaign, *, user: User | None = None) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if campaign.status != Campaign.Status.OPEN:
         raise ValidationError({"status": _("Only an open campaign can be closed.")})
@@ -384,7 +399,7 @@ def close_campaign(campaign, *, user=None):
     return campaign
 
 
-def reissue_invitation(invitation):
+def reissue_invitation(invitation: Invitation) -> str:
     """A new link for an invitation (the old one stops working); returns the raw token."""
     if invitation.survey.campaign.status != Campaign.Status.OPEN:
         raise ValidationError({"status": _("Links can only be issued while the campaign is "
@@ -405,7 +420,7 @@ class TokenState:
     USED = "used"
 
 
-def resolve_token(raw):
+def resolve_token(raw: str | None) -> tuple[Invitation | None, str]:
     """(invitation or None, state) for a raw token from a link. The lookup crosses tenants
     on purpose (the tenant is not known yet); callers set the tenant from the invitation."""
     if not raw or len(raw) > 100:
@@ -433,7 +448,7 @@ def resolve_token(raw):
     return invitation, TokenState.OK
 
 
-def questions_for(survey, department):
+def questions_for(survey: Survey, department: str) -> list[Question]:
     """The active questions of the survey's template asked of `department`."""
     return [q for q in Question.objects.filter(template_id=survey.template_id, is_active=True)
             .order_by("position", "id") if department in q.departments]
@@ -441,11 +456,13 @@ def questions_for(survey, department):
 
 # --- responses -------------------------------------------------------------------------
 
-def field_name(question):
+def field_name(question: Question) -> str:
     return f"q_{question.pk}"
 
 
-def validate_answers(questions, scores, *, scale_max, ask_recommend, recommend):
+def validate_answers(questions: Sequence[Question], scores: Mapping[int, int | None], *,
+                     scale_max: int, ask_recommend: bool,
+                     recommend: int | None) -> dict[str, list[str]]:
     """Field errors for the scores given ({question id: int or None}); returns {} if fine."""
     errors = {}
     known = {q.pk for q in questions}
@@ -472,9 +489,11 @@ def validate_answers(questions, scores, *, scale_max, ask_recommend, recommend):
 
 
 @transaction.atomic
-def save_response(survey, department, *, scores, recommend=None, comment="", respondent="",
-                  language=Language.EN, source=Response.Source.ONLINE, invitation=None,
-                  user=None, answer_comments=None):
+def save_response(survey: Survey, *, department: str, scores: Mapping[int, int | None],
+                  recommend: int | None = None, comment: str = "", respondent: str = "",
+                  language: str = Language.EN, source: str = Response.Source.ONLINE,
+                  invitation: Invitation | None = None, user: User | None = None,
+                  answer_comments: Mapping[int, str] | None = None) -> Response:
     """Create or replace the department's answers to `survey` after checking every one;
     low answers propose OPL items. Raises ValidationError (nothing written) when any
     answer is off the scale or a required one is missing."""
@@ -532,11 +551,12 @@ def save_response(survey, department, *, scores, recommend=None, comment="", res
     if invitation is not None and invitation.responded_at is None:
         invitation.responded_at = now
         invitation.save(update_fields=["responded_at"])
-    propose_items(response, keep, questions)
+    propose_items(response, answers=keep, questions=questions)
     return response
 
 
-def propose_items(response, answers, questions):
+def propose_items(response: Response, *, answers: list[Answer],
+                  questions: Iterable[Question]) -> None:
     """One pending proposal per low answer; proposals of answers no longer low go away."""
     propose_items_in_bulk([(response, answers)], texts={
         q.pk: {"en": q.text_en, "zh-hans": q.text_zh} for q in questions})
@@ -577,13 +597,13 @@ def propose_items_in_bulk(entries: list[tuple[Response, list[Answer]]], *,
     OplProposal.objects.bulk_create(proposals)
 
 
-def respond_by_link(invitation, **kwargs):
+def respond_by_link(invitation: Invitation, **kwargs: Any) -> Response:
     """A respondent's answers through their link (the caller resolved the token)."""
-    return save_response(invitation.survey, invitation.department, invitation=invitation,
-                         source=Response.Source.ONLINE, **kwargs)
+    return save_response(invitation.survey, department=invitation.department,
+                         invitation=invitation, source=Response.Source.ONLINE, **kwargs)
 
 
-def check_staff_entry(survey):
+def check_staff_entry(survey: Survey) -> None:
     if survey.campaign.status == Campaign.Status.DRAFT:
         raise ValidationError({"survey": _("The campaign is not open yet.")})
 
@@ -602,7 +622,8 @@ def _log(item, *, user, note, progress, status_from="", status_to="", at=None):
 
 
 @transaction.atomic
-def create_item(tenant, *, user=None, opened_on=None, generated=None, **fields):
+def create_item(tenant: Tenant, *, user: User | None = None, opened_on: date | None = None,
+                generated: dict | None = None, **fields: Any) -> OplItem:
     """A new OPL item; the accountable KAM defaults to the customer's owner. `generated`:
     the stored messages of a proposal's title and description (OplProposal.generated)."""
     unknown = set(fields) - set(ITEM_FIELDS)
@@ -619,7 +640,8 @@ def create_item(tenant, *, user=None, opened_on=None, generated=None, **fields):
 
 
 @transaction.atomic
-def update_item(item, *, user, role, status=None, status_reason="", note="", **fields):
+def update_item(item: OplItem, *, user: User, role: str, status: str | None = None,
+                status_reason: str = "", note: str = "", **fields: Any) -> OplItem:
     """Change an item's fields and, optionally, its status (checked by the OPL rules; a
     move to blocked or cancelled needs its own `status_reason`). Without a status change a
     reason amends the one of a blocked or cancelled item."""
@@ -649,8 +671,9 @@ def update_item(item, *, user, role, status=None, status_reason="", note="", **f
 
 
 @transaction.atomic
-def add_update(item, *, user, role, note, progress, status=None, status_reason="",
-               verification=""):
+def add_update(item: OplItem, *, user: User, role: str, note: str, progress: int | None,
+               status: str | None = None, status_reason: str = "",
+               verification: str = "") -> OplUpdate:
     """A progress update: a note and % done, optionally moving the status. Returns it."""
     errors = {}
     if not (note or "").strip():
@@ -684,7 +707,7 @@ def add_update(item, *, user, role, note, progress, status=None, status_reason="
 
 
 @transaction.atomic
-def accept_proposal(proposal, *, user, **fields):
+def accept_proposal(proposal: OplProposal, *, user: User, **fields: Any) -> OplItem:
     """Turn a pending proposal into an OPL item (fields pre-filled from the answer)."""
     proposal = OplProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != OplProposal.Status.PENDING:
@@ -704,7 +727,7 @@ def accept_proposal(proposal, *, user, **fields):
     return item
 
 
-def dismiss_proposal(proposal, *, user):
+def dismiss_proposal(proposal: OplProposal, *, user: User) -> OplProposal:
     if proposal.status != OplProposal.Status.PENDING:
         raise ValidationError({"__all__": _("This proposal has already been decided.")})
     proposal.status = OplProposal.Status.DISMISSED
@@ -714,7 +737,7 @@ def dismiss_proposal(proposal, *, user):
     return proposal
 
 
-def proposal_defaults(proposal, today):
+def proposal_defaults(proposal: OplProposal, today: date) -> dict:
     """Initial values of the item a proposal suggests."""
     answer = proposal.answer
     priority = opl.proposed_priority(answer.score, answer.scale_max)
@@ -727,7 +750,7 @@ def proposal_defaults(proposal, today):
     }
 
 
-def set_interim_share(tenant, *, share):
+def set_interim_share(tenant: Tenant, *, share: Decimal) -> SatisfactionSettings:
     """Save from which share (0–1) of answered invitations an open campaign counts."""
     row, _created = SatisfactionSettings.objects.get_or_create(tenant=tenant)
     row.interim_share = share

@@ -390,7 +390,7 @@ def survey_enter(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.save_response(
-                survey, department, scores=form.scores(),
+                survey, department=department, scores=form.scores(),
                 recommend=form.cleaned_data.get("recommend"),
                 comment=form.cleaned_data["comment"],
                 respondent=form.cleaned_data["respondent"],

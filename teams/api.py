@@ -108,7 +108,7 @@ class TeamViewSet(TenantModelViewSet):
         with transaction.atomic():
             customer = instance.customer
             instance.delete()
-            services.sync_owner(customer, self.request.tenant.today())
+            services.sync_owner(customer, today=self.request.tenant.today())
 
     @extend_schema(responses=CoefficientSerializer(many=True), filters=False,
                    summary="Team coefficient per year",
@@ -175,7 +175,7 @@ class TeamMemberViewSet(TenantModelViewSet):
         with transaction.atomic():
             customer = instance.team.customer
             instance.delete()
-            services.sync_owner(customer, self.request.tenant.today())
+            services.sync_owner(customer, today=self.request.tenant.today())
 
 
 # --- reviews -------------------------------------------------------------------------

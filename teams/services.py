@@ -9,12 +9,24 @@
   to the caller, not an error.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from . import selectors
 from .models import Recognition, Review, Team, TeamMember, TeamRole, active_on
+
+if TYPE_CHECKING:
+    from datetime import date
+    from decimal import Decimal
+    from typing import Any
+
+    from accounts.models import Tenant, User
+    from customers.models import Customer
 
 MEMBER_FIELDS = ["user", "role", "allocation", "start_on", "end_on", "notes"]
 REVIEW_FIELDS = ["period", "reviewer", "objectives", "attainment", *Review.DIMENSIONS,
@@ -38,13 +50,13 @@ def _validate_and_save(obj, unique_field=None, unique_message=None):
 
 
 @transaction.atomic
-def create_team(*, tenant, customer, name="", notes=""):
+def create_team(*, tenant: Tenant, customer: Customer, name: str = "", notes: str = "") -> Team:
     team = Team(tenant=tenant, customer=customer, name=name, notes=notes)
     return _validate_and_save(team, "customer", _("This customer already has a team."))
 
 
 @transaction.atomic
-def update_team(team, **fields):
+def update_team(team: Team, **fields: Any) -> Team:
     for name, value in fields.items():
         setattr(team, name, value)
     return _validate_and_save(team, "customer", _("This customer already has a team."))
@@ -53,7 +65,7 @@ def update_team(team, **fields):
 # --- members -------------------------------------------------------------------------
 
 
-def sync_owner(customer, today):
+def sync_owner(customer: Customer, *, today: date) -> int | None:
     """Make the customer's owner the team's active AR of `today` (or nobody)."""
     ar = (TeamMember.objects.filter(active_on(today), team__customer=customer,
                                     role=TeamRole.AR)
@@ -65,7 +77,7 @@ def sync_owner(customer, today):
     return owner_id
 
 
-def allocation_warning(user, today, total=None):
+def allocation_warning(user: User, today: date, total: int | None = None) -> str | None:
     """A warning when the user's active allocations add up to more than 100 %
     (`total`: the sum, when the caller already has it)."""
     total = selectors.allocation_total(user, today) if total is None else total
@@ -77,12 +89,14 @@ def allocation_warning(user, today, total=None):
 
 def _after_member_change(member, was_ar, today):
     if was_ar or member.role == TeamRole.AR:
-        sync_owner(member.team.customer, today)
+        sync_owner(member.team.customer, today=today)
     return allocation_warning(member.user, today)
 
 
 @transaction.atomic
-def add_member(*, tenant, team, user, role, start_on, allocation=20, end_on=None, notes=""):
+def add_member(*, tenant: Tenant, team: Team, user: User, role: str, start_on: date,
+               allocation: int = 20, end_on: date | None = None,
+               notes: str = "") -> tuple[TeamMember, str | None]:
     """Put a person on a team. Returns (member, warning or None)."""
     member = TeamMember(tenant=tenant, team=team, user=user, role=role, start_on=start_on,
                         allocation=allocation, end_on=end_on, notes=notes)
@@ -92,7 +106,7 @@ def add_member(*, tenant, team, user, role, start_on, allocation=20, end_on=None
 
 
 @transaction.atomic
-def update_member(member, **fields):
+def update_member(member: TeamMember, **fields: Any) -> tuple[TeamMember, str | None]:
     """Change a membership (role, allocation, dates…). Returns (member, warning or None)."""
     was_ar = TeamMember.objects.filter(pk=member.pk, role=TeamRole.AR).exists()
     for name, value in fields.items():
@@ -105,7 +119,7 @@ def update_member(member, **fields):
     return member, _after_member_change(member, was_ar, member.tenant.today())
 
 
-def end_member(member, end_on=None):
+def end_member(member: TeamMember, *, end_on: date | None = None) -> TeamMember:
     """End a membership (today by default)."""
     end_on = end_on or member.tenant.today()
     return update_member(member, end_on=max(end_on, member.start_on))[0]
@@ -115,7 +129,8 @@ def end_member(member, end_on=None):
 
 
 @transaction.atomic
-def create_review(*, tenant, member, reviewer, period, coefficient, **fields):
+def create_review(*, tenant: Tenant, member: TeamMember, reviewer: User, period: str,
+                  coefficient: Decimal, **fields: Any) -> Review:
     review = Review(tenant=tenant, member=member, reviewer=reviewer, period=period,
                     coefficient=coefficient, **fields)
     return _validate_and_save(review, "period", _(
@@ -123,7 +138,7 @@ def create_review(*, tenant, member, reviewer, period, coefficient, **fields):
 
 
 @transaction.atomic
-def update_review(review, **fields):
+def update_review(review: Review, **fields: Any) -> Review:
     for name, value in fields.items():
         if name not in REVIEW_FIELDS:
             raise TypeError(f"update_review() got an unexpected field {name!r}")
@@ -136,15 +151,16 @@ def update_review(review, **fields):
 
 
 @transaction.atomic
-def create_recognition(*, tenant, kind, year, awarded_by=None, quarter=None, team=None,
-                       user=None, citation=""):
+def create_recognition(*, tenant: Tenant, kind: str, year: int, awarded_by: User | None = None,
+                       quarter: int | None = None, team: Team | None = None,
+                       user: User | None = None, citation: str = "") -> Recognition:
     recognition = Recognition(tenant=tenant, kind=kind, year=year, quarter=quarter, team=team,
                               user=user, citation=citation, awarded_by=awarded_by)
     return _validate_and_save(recognition, "year", _("This year's best team is already named."))
 
 
 @transaction.atomic
-def update_recognition(recognition, **fields):
+def update_recognition(recognition: Recognition, **fields: Any) -> Recognition:
     for name in ("kind", "year", "quarter", "team", "user", "citation"):
         if name in fields:
             setattr(recognition, name, fields.pop(name))

@@ -80,7 +80,7 @@ def test_a_generated_opl_title_reads_in_the_readers_language_until_edited(client
         response = ResponseFactory(tenant=tenant, survey=survey, department="purchasing")
         answer = AnswerFactory(tenant=tenant, response=response, question=question, score=1,
                                dimension="quality")
-        satisfaction_services.propose_items(response, [answer], [question])
+        satisfaction_services.propose_items(response, answers=[answer], questions=[question])
         proposal = OplProposal.objects.get()
     assert proposal.title == "Quality: Purchasing scored 1/5"
     client.force_login(MembershipFactory(tenant=tenant, role="admin").user)

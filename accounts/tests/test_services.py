@@ -68,9 +68,9 @@ def test_adding_a_former_member_again_reactivates_them_with_the_new_role(
 def test_change_role(admin_membership, tenant):
     manager = MembershipFactory(tenant=tenant, role="manager")
     with tenant_context(tenant):
-        services.change_role(manager, "executive")
+        services.change_role(manager, role="executive")
         with pytest.raises(ValidationError) as error:
-            services.change_role(manager, "owner")
+            services.change_role(manager, role="owner")
 
     assert "role" in error.value.message_dict
     assert memberships_of(manager.user) == {"alpha": ("executive", True)}
@@ -84,7 +84,7 @@ def test_the_last_admin_can_be_neither_demoted_nor_deactivated(
 
     with tenant_context(tenant):
         with pytest.raises(ValidationError) as demoted:
-            services.change_role(admin_membership, "manager")
+            services.change_role(admin_membership, role="manager")
         with pytest.raises(ValidationError) as deactivated:
             services.deactivate_member(admin_membership)
 
@@ -95,10 +95,10 @@ def test_the_last_admin_can_be_neither_demoted_nor_deactivated(
 def test_an_admin_can_step_down_when_another_admin_remains(admin_membership, tenant):
     second = MembershipFactory(tenant=tenant, role="admin")
     with tenant_context(tenant):
-        services.change_role(admin_membership, "executive")
+        services.change_role(admin_membership, role="executive")
         with pytest.raises(ValidationError):
             services.deactivate_member(second)  # now the last one
-        services.change_role(admin_membership, "admin")
+        services.change_role(admin_membership, role="admin")
         services.deactivate_member(second)
 
     assert memberships_of(second.user) == {"alpha": ("admin", False)}

@@ -190,7 +190,7 @@ def test_progress_is_reported_chunk_by_chunk(tenant, customers, monkeypatch):
     rows.append({"customer_code": "OEM-1", "period": "2026Q2", "revenue": "11"})
     seen = []
     with tenant_context(tenant):
-        result = services.upsert_figures(tenant, rows, progress=seen.append)
+        result = services.upsert_figures(tenant, rows=rows, progress=seen.append)
         assert PeriodFigure.objects.count() == 5
     assert seen == [2, 4, 5]
     assert (result.created, result.updated, result.errors) == (5, 0, [])
@@ -203,7 +203,7 @@ def test_the_progress_partial_polls_while_running_and_reloads_when_done(
     job = job_of(tenant, pk)
     with tenant_context(tenant):
         assert import_jobs.start_commit(job)
-        import_jobs.set_progress(job, 1)
+        import_jobs.set_progress(job, rows_done=1)
     response = admin_client.get(reverse("import_job_progress", args=[pk]))
     html = response.content.decode()
     assert 'hx-trigger="every 1s"' in html

@@ -86,7 +86,7 @@ def test_a_write_to_a_part_shows_on_the_next_read(tenant, in_tenant, write, admi
     elif write == "milestone_delete":
         programme_services.remove_milestone(milestone)
     elif write == "figures_bulk":
-        result = customer_services.upsert_figures(tenant, [{
+        result = customer_services.upsert_figures(tenant, rows=[{
             "customer_code": customer.code, "period": "2026Q2", "revenue": "1000",
             "on_time_delivery": "80",
             "quality_ppm": "1000"}])

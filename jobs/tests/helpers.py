@@ -26,7 +26,7 @@ class BouncingBackend(EmailBackend):
 def run(name, tenant, day=None):
     """Run job `name` for `tenant` as the worker would; returns the JobRun."""
     with tenant_context(tenant):
-        return services.run(name, tenant, day=day)
+        return services.run(name, tenant=tenant, day=day)
 
 
 def notifications(tenant, **filters):

@@ -74,7 +74,7 @@ def members(tenant):
 
 def test_a_run_is_recorded_with_its_counts_and_problems(tenant, members, mailoutbox):
     with tenant_context(tenant):
-        run = services.run("sample", tenant, day=DAY)
+        run = services.run("sample", tenant=tenant, day=DAY)
 
     assert calls == [(tenant.pk, DAY, tenant)]
     assert run.status == "partial"
@@ -96,7 +96,7 @@ def test_a_run_is_recorded_with_its_counts_and_problems(tenant, members, mailout
 
 def test_a_fault_of_the_whole_run_fails_it_and_is_raised_for_a_retry(tenant):
     with tenant_context(tenant), pytest.raises(OperationalError):
-        services.run("failing", tenant, day=DAY)
+        services.run("failing", tenant=tenant, day=DAY)
     with tenant_context(tenant):
         run = JobRun.objects.get()
     assert run.status == "failed"
@@ -106,14 +106,14 @@ def test_a_fault_of_the_whole_run_fails_it_and_is_raised_for_a_retry(tenant):
 
 def test_a_time_limit_is_not_swallowed_by_an_item(tenant):
     with tenant_context(tenant), pytest.raises(SoftTimeLimitExceeded):
-        services.run("slow", tenant, day=DAY)
+        services.run("slow", tenant=tenant, day=DAY)
     with tenant_context(tenant):
         assert JobRun.objects.get().status == "failed"
 
 
 def test_problems_are_capped_but_counted(tenant):
     with tenant_context(tenant):
-        run = services.run("noisy", tenant, day=DAY)
+        run = services.run("noisy", tenant=tenant, day=DAY)
     assert run.problem_count == 250
     assert len(run.problems) == JobRun.MAX_PROBLEMS
 

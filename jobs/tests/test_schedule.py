@@ -105,7 +105,7 @@ def test_the_fan_out_queues_each_due_tenant_through_the_outbox(shanghai_and_la):
     shanghai, la = shanghai_and_la
     now = datetime(2026, 5, 14, 23, 30, tzinfo=UTC)
 
-    assert services.enqueue_due("opl-reminders", now) == 2
+    assert services.enqueue_due("opl-reminders", now=now) == 2
 
     rows = list(OutboxMessage.objects.order_by("tenant_id").values_list(
         "task_name", "tenant_id", "kwargs"))

@@ -59,7 +59,7 @@ def test_inactive_template_rows_are_not_generated(in_tenant, user):
     services.ensure_default_template(in_tenant)
     rows = {r.kind: (r.offset_days, r.is_active) for r in MilestoneTemplate.objects.all()}
     rows["t0"] = (rows["t0"][0], False)
-    services.save_template(in_tenant, rows)
+    services.save_template(in_tenant, rows=rows)
     programme = services.create_programme(
         tenant=in_tenant, customer=CustomerFactory(tenant=in_tenant), code="P-2", name="X",
         sop_date=SOP)
@@ -71,7 +71,7 @@ def test_template_with_sop_before_design_freeze_is_an_error(in_tenant):
     rows = {r.kind: (r.offset_days, r.is_active) for r in MilestoneTemplate.objects.all()}
     rows["design_freeze"] = (30, True)
     with pytest.raises(ValidationError) as exc:
-        services.save_template(in_tenant, rows)
+        services.save_template(in_tenant, rows=rows)
     assert "sop" in exc.value.message_dict
     assert MilestoneTemplate.objects.get(kind="design_freeze").offset_days == -560
 

@@ -273,7 +273,7 @@ def test_low_answers_propose_items_the_kam_accepts_or_dismisses(survey_setup,
     questions = services.questions_for(survey, "logistics")
     scores = {q.pk: 4 for q in questions}
     scores[questions[0].pk], scores[questions[1].pk] = 3, 1  # 60 % and 20 % of 5
-    services.save_response(survey, "logistics", scores=scores, source="agency",
+    services.save_response(survey, department="logistics", scores=scores, source="agency",
                            answer_comments={questions[1].pk: "Two line stops in May."})
     proposals = {p.answer.question_id: p for p in OplProposal.objects.all()}
     assert set(proposals) == {questions[0].pk, questions[1].pk}
@@ -294,7 +294,7 @@ def test_low_answers_propose_items_the_kam_accepts_or_dismisses(survey_setup,
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     assert OplItem.objects.count() == 1
     # Answering better later withdraws a proposal still waiting; decided ones stay.
-    services.save_response(survey, "logistics", scores={q.pk: 5 for q in questions},
+    services.save_response(survey, department="logistics", scores={q.pk: 5 for q in questions},
                            source="agency")
     assert sorted(OplProposal.objects.values_list("status", flat=True)) == [
         "accepted", "dismissed"]

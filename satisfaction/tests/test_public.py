@@ -137,7 +137,7 @@ def test_a_link_never_edits_another_invitations_response(survey_setup, client):
     assert Response.objects.count() == 2
     # The service refuses too: a response stays with the invitation that gave it.
     with pytest.raises(ValidationError):
-        services.save_response(purchasing.survey, "purchasing", invitation=logistics,
+        services.save_response(purchasing.survey, department="purchasing", invitation=logistics,
                                scores={q.pk: 1 for q in p_questions})
     assert set(bought.answers.values_list("score", flat=True)) == {5}
 
@@ -145,7 +145,7 @@ def test_a_link_never_edits_another_invitations_response(survey_setup, client):
 def test_a_link_is_used_up_once_staff_entered_its_department(survey_setup, client):
     invitation, url = link_for(survey_setup, survey_setup["alpha"], "quality")
     data, questions = answers_for(invitation, "1")
-    services.save_response(invitation.survey, "quality", source="agency",
+    services.save_response(invitation.survey, department="quality", source="agency",
                            scores={q.pk: 5 for q in questions}, user=survey_setup["kam"])
     page = client.post(url, data)
     assert page.status_code == 410

@@ -18,7 +18,7 @@ from tests.factories import CustomerFactory, OplItemFactory, QuestionFactory
 def answer_all(campaign, customer, department, score, **kwargs):
     survey = Survey.objects.get(campaign=campaign, customer=customer)
     questions = services.questions_for(survey, department)
-    return services.save_response(survey, department, source="agency",
+    return services.save_response(survey, department=department, source="agency",
                                   scores={q.pk: score for q in questions}, **kwargs)
 
 
@@ -179,12 +179,13 @@ def test_nps_only_where_asked_and_the_index_on_a_ten_point_scale(in_tenant):
     survey = Survey.objects.get()
     assert survey.scale_max == 10
     with pytest.raises(services.ValidationError) as exc:
-        services.save_response(survey, "quality", scores={heavy.pk: 10, light.pk: 4},
+        services.save_response(survey, department="quality",
+                               scores={heavy.pk: 10, light.pk: 4},
                                recommend=9)
     assert "recommend" in exc.value.message_dict
     with pytest.raises(services.ValidationError):
-        services.save_response(survey, "quality", scores={heavy.pk: 11, light.pk: 4})
-    services.save_response(survey, "quality", scores={heavy.pk: 10, light.pk: 4})
+        services.save_response(survey, department="quality", scores={heavy.pk: 11, light.pk: 4})
+    services.save_response(survey, department="quality", scores={heavy.pk: 10, light.pk: 4})
     # (3·10 + 1·4)/4 = 8.5 on 1–10 → 100 × (8.5 − 1)/9 = 83.3
     figures = selectors.survey_figures([survey.pk])[survey.pk]
     assert figures["index"] == Decimal("83.3") and figures["nps"] is None

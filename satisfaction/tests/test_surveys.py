@@ -195,7 +195,7 @@ def test_expired_and_closed_links_write_nothing(survey_setup, client):
 def test_link_is_used_up_once_staff_entered_the_department(survey_setup, client):
     invitation, url = link_for(survey_setup, survey_setup["alpha"], "quality")
     _data, questions = answers_for(invitation)
-    services.save_response(invitation.survey, "quality", source="agency",
+    services.save_response(invitation.survey, department="quality", source="agency",
                            scores={q.pk: 5 for q in questions}, user=survey_setup["kam"])
     assert client.get(url).status_code == 410
     assert Response.objects.get().source == "agency"
@@ -262,7 +262,7 @@ def test_reports(survey_setup):
     setup = survey_setup
     for department in ("purchasing", "quality"):
         survey = Survey.objects.get(customer=setup["alpha"])
-        services.save_response(survey, department, source="staff", user=setup["kam"],
+        services.save_response(survey, department=department, source="staff", user=setup["kam"],
                                scores={q.pk: 4 for q in services.questions_for(survey,
                                                                                department)})
     report = selectors.portfolio_report(setup["campaign"])

@@ -11,7 +11,7 @@ from tests.factories import OplItemFactory
 def fill(setup):
     survey = Survey.objects.get(customer=setup["alpha"])
     for department in ("purchasing", "logistics"):
-        services.save_response(survey, department, source="agency", user=setup["kam"],
+        services.save_response(survey, department=department, source="agency", user=setup["kam"],
                                comment="Deliveries were late.",
                                scores={q.pk: 2 for q in services.questions_for(survey,
                                                                                department)})

@@ -90,9 +90,9 @@ def test_ar_handover_moves_the_customer_owner(team, tenant):
     with tenant_context(tenant):
         today = tenant.today()
         old = TeamMember.objects.get(team=team, role="AR")
-        services.sync_owner(team.customer, today)
+        services.sync_owner(team.customer, today=today)
         assert Customer.objects.get(pk=team.customer_id).owner_id == old.user_id
-        services.end_member(old, today - timedelta(days=1))
+        services.end_member(old, end_on=today - timedelta(days=1))
         assert Customer.objects.get(pk=team.customer_id).owner_id is None
         successor = person(tenant, "manager")
         services.add_member(tenant=tenant, team=team, user=successor, role="AR", start_on=today)

@@ -36,7 +36,8 @@ class Command(BaseCommand):
         for each in tenants:
             with tenant_context(each):
                 try:
-                    run = services.run(name, each, day=day, trigger=JobRun.Trigger.COMMAND)
+                    run = services.run(name, tenant=each, day=day,
+                                       trigger=JobRun.Trigger.COMMAND)
                 except Exception as exc:  # recorded on the run; report and go on
                     failed += 1
                     self.stderr.write(f"{each.slug}: failed: {type(exc).__name__}: {exc}")
