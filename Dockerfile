@@ -29,4 +29,6 @@ RUN DEBUG=1 python manage.py compilemessages --verbosity=0 \
 USER kam
 EXPOSE 8000
 
-CMD ["gunicorn", "kam.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The access log masks the survey tokens in paths and referrers (kam.gunicorn_log).
+CMD ["gunicorn", "kam.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--logger-class", "kam.gunicorn_log.AccessLogger"]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Development defaults; production sets DEBUG=0, SECRET_KEY and ALLOWED_HOSTS itself.
 export DEBUG ?= 1
 
-.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import clean
+.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import bench-rls clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ bench-import: migrate
 # 20,000 OPL items (BENCH_ARGS="--customers 20000 --repeat 3" to change it).
 bench-dashboard: migrate
 	$(BIN)/python manage.py bench_dashboard $(BENCH_ARGS)
+
+# The customer list (page and API) and the dashboard with and without row-level security,
+# on the same throwaway tenant (PostgreSQL; BENCH_ARGS="--customers 20000 --rounds 5").
+bench-rls: migrate
+	$(BIN)/python manage.py bench_rls $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

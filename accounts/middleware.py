@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import trans_real
 
 from kam.tenancy import reset_current_tenant, set_current_tenant
@@ -35,6 +36,26 @@ class TenantMiddleware:
         finally:
             reset_current_tenant(token)
             timezone.deactivate()
+
+
+class PrivatePagesMiddleware:
+    """Whatever a signed-in user is answered (pages, exports, the API with a session or a
+    token) is theirs alone: `Cache-Control: no-store, …` (Django's never-cache headers), so
+    that neither a shared proxy nor the browser's history shows it to the next person at
+    the machine after they log out. A response that says it is `public` keeps its own
+    header; static files are served before this runs (WhiteNoise) and keep their long
+    cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated
+                and "public" not in response.get("Cache-Control", "")):
+            add_never_cache_headers(response)
+        return response
 
 
 def bind_membership(request, membership):

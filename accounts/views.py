@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
-from . import roles, services
+from . import roles, services, throttling
 from .forms import ApiTokenForm, LoginForm, MemberAddForm, MembershipForm, TenantSettingsForm
 from .middleware import SESSION_TENANT_KEY
 from .models import ApiToken, Membership
@@ -31,6 +31,14 @@ def set_language(request):
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # An address that failed too often is refused whatever the username (axes holds
+        # each username itself); the backend refuses it too, this says why.
+        if throttling.address_locked(request):
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, {"by_address": True},
+                          status=429)
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

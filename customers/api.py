@@ -13,17 +13,17 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, parsers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.utils import json
 
 from accounts import roles
 from kam import messages as stored_messages
 from kam.imports import row_messages
+from kam.parsers import JSONParser
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet
 
 from . import scoring, services
@@ -71,11 +71,11 @@ class WriteViewSet(AccountWriteMixin, TenantModelViewSet):
     write_capability = "edit_accounts"
 
 
-class BulkJSONParser(parsers.BaseParser):
-    """DRF's strict JSON, read from the request stream under its own size limit: a
-    20,000-row upload is larger than Django's in-memory body limit for other requests."""
+class BulkJSONParser(JSONParser):
+    """The API's JSON parser (kam.parsers), read from the request stream under its own
+    size limit: a 20,000-row upload is larger than Django's in-memory body limit for
+    other requests."""
 
-    media_type = "application/json"
     max_bytes = 32 * 1024 * 1024
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -84,9 +84,11 @@ class BulkJSONParser(parsers.BaseParser):
             raise ParseError(_("The body is larger than %(mb)s MB.")
                              % {"mb": self.max_bytes // (1024 * 1024)})
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=json.strict_constant)
-        except (ValueError, RecursionError) as exc:
-            raise ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from None
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError(_("JSON parse error: the body is not %(encoding)s text.")
+                             % {"encoding": "utf-8"}) from None
+        return self.loads(text)
 
 
 # --- customers ----------------------------------------------------------------------

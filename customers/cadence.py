@@ -1,6 +1,6 @@
 """Visit cadence: service standards per tier against the last interaction of each type."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Max
 
@@ -26,14 +26,19 @@ def ensure_default_standards(tenant):
 
 def due_on(last_on, max_days, today):
     """When the next interaction of a type is due: `max_days` after the last one; never
-    met, due from today (so a new A account is overdue at once)."""
-    return last_on + timedelta(days=max_days) if last_on else today
+    met, due from today (so a new A account is overdue at once). A due date past the
+    calendar's last day (a standard or a date no form accepts, written another way) is
+    that last day rather than an OverflowError on every page that shows the cadence."""
+    if not last_on:
+        return today
+    return last_on + timedelta(days=min(max_days, (date.max - last_on).days))
 
 
 def is_overdue(last_on, max_days, today):
     """Whether a standard of `max_days` is broken on `today`, the last interaction of its
-    type being on `last_on` (None: never)."""
-    return last_on is None or due_on(last_on, max_days, today) < today
+    type being on `last_on` (None: never). Counted in days since the last one, which
+    cannot overflow whatever the standard."""
+    return last_on is None or (today - last_on).days > max_days
 
 
 def customer_cadence(customer, today):

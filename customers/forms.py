@@ -16,6 +16,7 @@ from kam import codes
 
 from . import scoring, services
 from .models import (
+    STANDARD_DAYS_RANGE,
     AccountPlan,
     Attitude,
     Contact,
@@ -315,10 +316,11 @@ class ScoringPolicyForm(forms.ModelForm):
         for name, (_how, higher) in scoring.CRITERIA.items():
             field_name = f"weight_{name}"
             self.fields[field_name] = forms.FloatField(
-                label=criterion_label(name), min_value=0, required=False,
-                initial=weights.get(name, 0),
+                label=criterion_label(name), min_value=0, max_value=scoring.MAX_WEIGHT,
+                required=False, initial=weights.get(name, 0),
                 help_text=_("Higher is better") if higher else _("Lower is better"),
-                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+                widget=forms.NumberInput(attrs={"step": "0.01", "min": "0",
+                                                "max": scoring.MAX_WEIGHT}),
             )
             self.weight_names.append(name)
 
@@ -348,15 +350,16 @@ class ServiceStandardsForm(forms.Form):
     def __init__(self, *args, standards, **kwargs):
         super().__init__(*args, **kwargs)
         self.grid = []
+        low, high = STANDARD_DAYS_RANGE
         for tier, _label in Tier.choices:
             row = []
             for kind, kind_label in InteractionKind.choices:
                 name = f"{tier}__{kind}"
                 self.fields[name] = forms.IntegerField(
                     label=_("Tier %(tier)s: %(kind)s") % {"tier": tier, "kind": kind_label},
-                    min_value=1, max_value=3650, required=False,
+                    min_value=low, max_value=high, required=False,
                     initial=standards.get((tier, kind)),
-                    widget=forms.NumberInput(attrs={"min": 1, "max": 3650}),
+                    widget=forms.NumberInput(attrs={"min": low, "max": high}),
                 )
                 row.append(name)
             self.grid.append((tier, row))

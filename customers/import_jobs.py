@@ -67,6 +67,21 @@ def queue_failed(job: ImportJob) -> None:
             "The file could not be queued for checking. Upload it again in a few minutes.")))])
 
 
+def give_up(job: ImportJob, *, deliveries: int) -> ImportJob:
+    """The job's task stopped its worker `deliveries` times (kam.celery.KamTask): a check
+    becomes invalid, a commit failed (its transaction never committed: nothing written);
+    a job in no such state is left alone."""
+    error = RowError(None, "", messages.message(gettext_lazy(
+        "The import stopped the worker %(count)s times (the file may need more memory "
+        "than a worker has), so it was given up and nothing was written. Split the file "
+        "into smaller ones and upload them."), count=deliveries))
+    if job.status == ImportJob.Status.UPLOADED:
+        return _fail(job, ImportJob.Status.INVALID, [error])
+    if job.status == ImportJob.Status.RUNNING:
+        return _fail(job, ImportJob.Status.FAILED, [error])
+    return job
+
+
 def _context(job):
     """Who imports what; the customers the uploader may change are those of their role in
     the job's workspace now, not at the upload."""

@@ -2,19 +2,32 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kam import codes
+from kam import bounds, codes
 from kam.imports import kinds
 from kam.periods import validate_period
 from kam.tenancy import TenantOwnedModel
 
-PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
-NON_NEGATIVE = [MinValueValidator(0)]
-RATING = [MinValueValidator(1), MaxValueValidator(5)]
+# The ranges of the numbers people enter (kam.bounds): validators here, the same range
+# as a database check in each model's Meta.
+PERCENT_RANGE = (Decimal("0"), Decimal("100"))
+PERCENT = bounds.between(*PERCENT_RANGE)
+MONEY_RANGE = (Decimal("0"), bounds.MAX_MONEY)
+MONEY = bounds.between(*MONEY_RANGE)
+RATING_RANGE = (1, 5)
+RATING = bounds.between(*RATING_RANGE)
+SHARE_RANGE = (Decimal("0"), Decimal("1"))
+SHARE = bounds.between(*SHARE_RANGE)
+PPM_RANGE = (Decimal("0"), bounds.MAX_PPM)
+UNITS_RANGE = (0, bounds.MAX_UNITS)
+PAYMENT_DAYS_RANGE = (0, bounds.MAX_PAYMENT_DAYS)
+LOOKBACK_RANGE = (1, 12)
+STANDARD_DAYS_RANGE = (1, bounds.MAX_DAYS)
+YEAR_RANGE = (bounds.MIN_YEAR, bounds.MAX_YEAR)
+ATTITUDE_RANGE = (-2, 2)
 
 
 class Tier(models.TextChoices):
@@ -156,17 +169,20 @@ class PeriodFigure(TenantOwnedModel):
     period = models.CharField(_("period"), max_length=6, validators=[validate_period],
                               help_text=_("Quarter, e.g. 2026Q3"))
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2,
-                                  validators=NON_NEGATIVE)
-    volume = models.PositiveIntegerField(_("volume (units)"), null=True, blank=True)
+                                  validators=MONEY)
+    volume = models.PositiveIntegerField(_("volume (units)"), null=True, blank=True,
+                                         validators=bounds.between(*UNITS_RANGE))
     supply_share = models.DecimalField(_("supply share %"), max_digits=5, decimal_places=2,
                                        null=True, blank=True, validators=PERCENT)
     gross_margin = models.DecimalField(_("gross margin %"), max_digits=5, decimal_places=2,
                                        null=True, blank=True, validators=PERCENT)
-    payment_days = models.PositiveIntegerField(_("payment terms (days)"), null=True, blank=True)
+    payment_days = models.PositiveIntegerField(_("payment terms (days)"), null=True, blank=True,
+                                               validators=bounds.between(*PAYMENT_DAYS_RANGE))
     cost_to_serve = models.DecimalField(_("cost to serve"), max_digits=16, decimal_places=2,
-                                        null=True, blank=True, validators=NON_NEGATIVE)
+                                        null=True, blank=True, validators=MONEY)
     quality_ppm = models.DecimalField(_("quality PPM"), max_digits=10, decimal_places=1,
-                                      null=True, blank=True, validators=NON_NEGATIVE)
+                                      null=True, blank=True,
+                                      validators=bounds.between(*PPM_RANGE))
     on_time_delivery = models.DecimalField(_("on-time delivery %"), max_digits=5,
                                            decimal_places=2, null=True, blank=True,
                                            validators=PERCENT)
@@ -184,6 +200,14 @@ class PeriodFigure(TenantOwnedModel):
             models.UniqueConstraint(fields=["tenant", "customer", "period"],
                                     name="figure_unique_period"),
             models.CheckConstraint(condition=Q(revenue__gte=0), name="figure_revenue_gte_0"),
+            *(bounds.check_between(field, *limits, name=f"figure_{field}_range")
+              for field, limits in [
+                  ("revenue", MONEY_RANGE), ("volume", UNITS_RANGE),
+                  ("supply_share", PERCENT_RANGE), ("gross_margin", PERCENT_RANGE),
+                  ("payment_days", PAYMENT_DAYS_RANGE), ("cost_to_serve", MONEY_RANGE),
+                  ("quality_ppm", PPM_RANGE), ("on_time_delivery", PERCENT_RANGE),
+                  ("market_influence", RATING_RANGE), ("loyalty", RATING_RANGE),
+                  ("strategic_fit", RATING_RANGE)]),
         ]
         indexes = [models.Index(fields=["tenant", "period"])]
         verbose_name = _("period figures")
@@ -219,32 +243,29 @@ class ScoringPolicy(TenantOwnedModel):
     normalisation = models.CharField(_("normalisation"), max_length=12,
                                      choices=Normalisation.choices, default=Normalisation.MINMAX)
     lookback_quarters = models.PositiveSmallIntegerField(
-        _("look-back (quarters)"), default=4, validators=[MinValueValidator(1),
-                                                          MaxValueValidator(12)])
+        _("look-back (quarters)"), default=4, validators=bounds.between(*LOOKBACK_RANGE))
     method = models.CharField(_("tiering method"), max_length=12, choices=TieringMethod.choices,
                               default=TieringMethod.COUNT_SHARE)
     a_share = models.DecimalField(_("A share of customers"), max_digits=4, decimal_places=3,
                                   default=Decimal("0.10"),
-                                  validators=[MinValueValidator(0), MaxValueValidator(1)])
+                                  validators=SHARE)
     b_share = models.DecimalField(_("B share of customers"), max_digits=4, decimal_places=3,
                                   default=Decimal("0.20"),
-                                  validators=[MinValueValidator(0), MaxValueValidator(1)])
+                                  validators=SHARE)
     a_revenue_cutoff = models.DecimalField(_("A up to cumulative revenue"), max_digits=4,
                                            decimal_places=3, default=Decimal("0.80"),
-                                           validators=[MinValueValidator(0),
-                                                       MaxValueValidator(1)])
+                                           validators=SHARE)
     b_revenue_cutoff = models.DecimalField(_("B up to cumulative revenue"), max_digits=4,
                                            decimal_places=3, default=Decimal("0.95"),
-                                           validators=[MinValueValidator(0),
-                                                       MaxValueValidator(1)])
+                                           validators=SHARE)
     concentration_threshold = models.DecimalField(
         _("concentration flag above share"), max_digits=4, decimal_places=3,
-        default=Decimal("0.30"), validators=[MinValueValidator(0), MaxValueValidator(1)])
+        default=Decimal("0.30"), validators=SHARE)
     # A quarter ends the scoring window once reported for this share of the customers
     # that had figures the quarter before (customers/scoring.py, window_status).
     coverage_share = models.DecimalField(
         _("complete quarter at reported share"), max_digits=4, decimal_places=3,
-        default=Decimal("0.80"), validators=[MinValueValidator(0), MaxValueValidator(1)],
+        default=Decimal("0.80"), validators=SHARE,
         help_text=_("A quarter is used once it is over and this share of the customers "
                     "with figures the quarter before have reported it."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
@@ -255,6 +276,11 @@ class ScoringPolicy(TenantOwnedModel):
         ordering = ["-version"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "version"], name="policy_unique_version"),
+            bounds.check_between("lookback_quarters", *LOOKBACK_RANGE,
+                                 name="policy_lookback_quarters_range"),
+            *(bounds.check_between(field, *SHARE_RANGE, name=f"policy_{field}_range")
+              for field in ["a_share", "b_share", "a_revenue_cutoff", "b_revenue_cutoff",
+                            "concentration_threshold", "coverage_share"]),
         ]
         verbose_name = _("scoring policy")
         verbose_name_plural = _("scoring policies")
@@ -440,6 +466,7 @@ class Contact(TenantOwnedModel):
                                      choices=DecisionRole.choices, default=DecisionRole.USER)
     attitude = models.SmallIntegerField(_("attitude"), choices=Attitude.choices,
                                         null=True, blank=True,
+                                        validators=bounds.between(*ATTITUDE_RANGE),
                                         help_text=_("Empty when unknown."))
     influence = models.PositiveSmallIntegerField(_("influence (1–5)"), default=3,
                                                  validators=RATING)
@@ -461,6 +488,11 @@ class Contact(TenantOwnedModel):
 
     class Meta:
         ordering = ["customer__name", "department", "level", "name"]
+        constraints = [
+            bounds.check_between("attitude", *ATTITUDE_RANGE, name="contact_attitude_range"),
+            bounds.check_between("influence", *RATING_RANGE, name="contact_influence_range"),
+            bounds.check_between("strength", *RATING_RANGE, name="contact_strength_range"),
+        ]
         verbose_name = _("contact")
 
     def __str__(self):
@@ -531,12 +563,15 @@ class ServiceStandard(TenantOwnedModel):
     kind = models.CharField(_("interaction type"), max_length=30,
                             choices=InteractionKind.choices)
     max_days = models.PositiveIntegerField(_("at most every (days)"),
-                                           validators=[MinValueValidator(1)])
+                                           validators=bounds.between(*STANDARD_DAYS_RANGE))
 
     class Meta:
         ordering = ["tier", "kind"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "tier", "kind"],
-                                               name="standard_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "tier", "kind"], name="standard_unique"),
+            bounds.check_between("max_days", *STANDARD_DAYS_RANGE,
+                                 name="standard_max_days_range"),
+        ]
         verbose_name = _("service standard")
 
     def __str__(self):
@@ -548,10 +583,9 @@ class AccountPlan(TenantOwnedModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="plans",
                                  verbose_name=_("customer"))
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000),
-                                                                   MaxValueValidator(2100)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=bounds.between(*YEAR_RANGE))
     revenue_target = models.DecimalField(_("revenue target"), max_digits=16, decimal_places=2,
-                                         validators=NON_NEGATIVE)
+                                         validators=MONEY)
     share_target = models.DecimalField(_("supply share target %"), max_digits=5,
                                        decimal_places=2, null=True, blank=True,
                                        validators=PERCENT)
@@ -561,8 +595,14 @@ class AccountPlan(TenantOwnedModel):
 
     class Meta:
         ordering = ["customer__name", "-year"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "customer", "year"],
-                                               name="plan_unique_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "year"],
+                                    name="plan_unique_year"),
+            bounds.check_between("year", *YEAR_RANGE, name="plan_year_range"),
+            bounds.check_between("revenue_target", *MONEY_RANGE,
+                                 name="plan_revenue_target_range"),
+            bounds.check_between("share_target", *PERCENT_RANGE, name="plan_share_target_range"),
+        ]
         verbose_name = _("account plan")
 
     def __str__(self):

@@ -69,6 +69,11 @@ CRITERIA = {
 }
 
 
+# Weights are relative (a run divides by their sum); beyond this they are a typing error,
+# and a float near its limit would overflow the sum.
+MAX_WEIGHT = 1000
+
+
 def weight_errors(weights):
     """Messages for a weights mapping that cannot be used; empty when it is fine."""
     if not isinstance(weights, dict):
@@ -85,6 +90,9 @@ def weight_errors(weights):
             or value < 0
         ):
             errors.append(_("The weight of %(name)s must be a number ≥ 0.") % {"name": name})
+        elif value > MAX_WEIGHT:
+            errors.append(_("The weight of %(name)s must be at most %(max)s.")
+                          % {"name": name, "max": MAX_WEIGHT})
     if not errors and not any(weights.get(name, 0) > 0 for name in CRITERIA):
         errors.append(_("At least one criterion needs a weight above 0."))
     return errors

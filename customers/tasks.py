@@ -9,7 +9,20 @@ from . import import_jobs
 from .models import ImportJob
 
 
-@shared_task(base=TenantTask, name="customers.tasks.validate_import")
+class ImportTask(TenantTask):
+    """An import job's task: given up after too many deliveries (the file kills the worker,
+    say by needing more memory than it has), the job fails with a message saying so."""
+
+    abstract = True
+
+    def gave_up(self, *, deliveries, args, kwargs):
+        job = ImportJob.objects.select_related("tenant").filter(pk=kwargs["job_id"]).first()
+        if job is None:
+            return {"skipped": f"import job {kwargs['job_id']} is gone"}
+        return {"status": import_jobs.give_up(job, deliveries=deliveries).status}
+
+
+@shared_task(base=ImportTask, name="customers.tasks.validate_import")
 def validate_import(*, job_id, tenant_id):
     """Dry-run an uploaded import file and record its errors (safe to repeat)."""
     job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()
@@ -18,7 +31,7 @@ def validate_import(*, job_id, tenant_id):
     return {"status": import_jobs.validate_job(job).status}
 
 
-@shared_task(base=TenantTask, name="customers.tasks.commit_import")
+@shared_task(base=ImportTask, name="customers.tasks.commit_import")
 def commit_import(*, job_id, tenant_id):
     """Write a checked import file, all or nothing (safe to repeat)."""
     job = ImportJob.objects.select_related("tenant", "created_by").filter(pk=job_id).first()

@@ -19,6 +19,9 @@ class JobRun(TenantOwnedModel):
         OK = "ok", _("OK")
         PARTIAL = "partial", _("Done with problems")
         FAILED = "failed", _("Failed")
+        # Its worker stopped (killed, out of memory) before the run finished: marked when
+        # the task's next delivery starts, or by the fan-out once past the time limit.
+        ABANDONED = "abandoned", _("Abandoned")
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", _("schedule")

@@ -129,6 +129,7 @@ COUNT_LABELS = {
     "notified": _("notifications"),
     "emails_sent": _("e-mails sent"),
     "emails_failed": _("e-mails failed"),
+    "emails_left": _("e-mails left for the next run"),
     "customers_scored": _("customers scored"),
     "tier_changes": _("tier changes"),
     "due_soon": _("due soon"),
@@ -139,6 +140,7 @@ COUNT_LABELS = {
     "closed": _("campaigns closed"),
     "surveys": _("surveys"),
     "invitations_sent": _("invitations e-mailed"),
+    "invitations_queued": _("invitations to e-mail"),
     "chased": _("contacts chased"),
     "reports": _("reports"),
 }

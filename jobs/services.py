@@ -19,7 +19,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import Tenant
@@ -38,11 +40,17 @@ logger = logging.getLogger(__name__)
 
 # Errors that end the whole run (and make Celery retry it) instead of skipping one item.
 RUN_LEVEL_ERRORS = (SoftTimeLimitExceeded, OperationalError, InterfaceError)
-# A run still "running" after this long has lost its worker (the task time limit is 15
-# minutes); the next fan-out runs the job again, and the page shows it as stuck.
-STUCK_AFTER = timedelta(minutes=20)
-# Failed runs of one period after which the fan-out stops trying until the next period.
+# A run still "running" after this long has lost its worker: the hard time limit would
+# have ended its task by then. The fan-out marks it abandoned and runs the job again; the
+# page shows it as stuck until then.
+STUCK_AFTER = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT) + timedelta(minutes=1)
+# Failed (or abandoned) runs of one period after which the fan-out stops trying until the
+# next period.
 MAX_FAILED_RUNS = 3
+UNFINISHED = (JobRun.Status.FAILED, JobRun.Status.ABANDONED)
+# A run sends its e-mails until this long after it started, a minute before the soft time
+# limit, so that it records what is left (sent by the next run) instead of being stopped.
+SEND_EMAILS_UNTIL = timedelta(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT - 60)
 
 
 class RunLog:
@@ -85,6 +93,8 @@ def run(name: str, *, tenant: Tenant, day: date | None = None,
     JobRun. Re-raises what failed the whole run, after recording it."""
     job = registry.get(name)
     day = day or tenant.today()
+    # This is the task's next delivery, so the worker of its earlier one is gone.
+    abandon_runs(tenant=tenant, job=job.name, task_id=task_id)
     record = JobRun.objects.create(
         tenant=tenant, job=job.name, day=day, period_start=job.period_start(day),
         trigger=trigger, status=JobRun.Status.RUNNING, started_at=timezone.now(),
@@ -97,7 +107,7 @@ def run(name: str, *, tenant: Tenant, day: date | None = None,
         # switch to each recipient's (notifications.emails.recipient_language).
         with translation.override(tenant.default_language):
             job.run(tenant, day, log)
-            emails.send_pending(tenant, log)
+            send_emails(tenant=tenant, log=log, started=started)
     except Exception as exc:
         logger.exception("Job %s for tenant %s failed", job.name, tenant.slug)
         _finish(record, log, JobRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
@@ -107,6 +117,83 @@ def run(name: str, *, tenant: Tenant, day: date | None = None,
     logger.info("Job %s for tenant %s: %s in %.1f s, %s", job.name, tenant.slug, status,
                 time.monotonic() - started, dict(log.counts))
     return record
+
+
+def send_emails(*, tenant: Tenant, log: RunLog | None = None, kinds: list[str] | None = None,
+                started: float | None = None) -> RunLog:
+    """Send the tenant's waiting e-mails (only `kinds`, if given) until SEND_EMAILS_UNTIL
+    after `started` (a time.monotonic() value; default now). What the time leaves is
+    counted in the log ("partial") and sent on by a follow-up task through the outbox
+    (`jobs.tasks.send_emails`), which does the same, so a backlog of any size drains
+    completely, batch after batch. A call that sent nothing queues no follow-up (the
+    next job run tries again), so a budget too short to send one e-mail cannot loop."""
+    log = log if log is not None else RunLog()
+    started = time.monotonic() if started is None else started
+    sent, _failed = emails.send_pending(tenant, log, kinds=kinds,
+                                        deadline=started + SEND_EMAILS_UNTIL.total_seconds())
+    if log.counts.get("emails_left") and sent:
+        outbox.enqueue("jobs.tasks.send_emails", tenant_id=tenant.pk, kinds=kinds)
+    return log
+
+
+def _abandoned_error():
+    return translation.gettext(
+        "The worker running this job stopped before the run finished (it was killed, "
+        "restarted or ran out of memory).")
+
+
+def abandon_runs(*, tenant: Tenant, job: str, task_id: str = "",
+                 now: datetime | None = None) -> int:
+    """Mark as abandoned the tenant's runs of `job` whose worker is gone: those of the
+    task `task_id` (being delivered again) and those running past the time limit.
+    Returns how many."""
+    now = now or timezone.now()
+    lost = Q(started_at__lt=now - STUCK_AFTER)
+    if task_id:
+        lost |= Q(task_id=task_id)
+    with translation.override(tenant.default_language):
+        return JobRun.objects.filter(lost, job=job, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.ABANDONED, finished_at=now, error=_abandoned_error())
+
+
+def abandon_lost_runs(name: str, *, now: datetime | None = None) -> int:
+    """The fan-out's sweep: every tenant's runs of job `name` still "running" past the
+    time limit are abandoned. Returns how many."""
+    now = now or timezone.now()
+    # The scheduler reads every tenant's runs on purpose.
+    with cross_tenant():
+        lost = list(JobRun.objects.filter(job=name, status=JobRun.Status.RUNNING,
+                                          started_at__lt=now - STUCK_AFTER)
+                    .select_related("tenant"))
+        for record in lost:
+            with translation.override(record.tenant.default_language):
+                JobRun.objects.filter(pk=record.pk, status=JobRun.Status.RUNNING).update(
+                    status=JobRun.Status.ABANDONED, finished_at=now,
+                    error=_abandoned_error())
+    if lost:
+        logger.warning("Job %s: %s runs abandoned by their workers", name, len(lost))
+    return len(lost)
+
+
+def gave_up(name: str, *, tenant: Tenant, day: date | None, trigger: str, task_id: str,
+            deliveries: int) -> JobRun:
+    """Record a run that is not started again: its task was delivered `deliveries` times
+    and its worker died each time (kam.celery.KamTask). A failed run, shown on the page."""
+    job = registry.get(name)
+    day = day or tenant.today()
+    abandon_runs(tenant=tenant, job=job.name, task_id=task_id)
+    now = timezone.now()
+    with translation.override(tenant.default_language):
+        error = translation.gettext(
+            "Given up: the worker stopped %(count)s times while running this job (killed, "
+            "or out of memory), so it is not tried again for this task.") % {
+            "count": deliveries}
+    logger.error("Job %s for tenant %s given up after %s deliveries", job.name, tenant.slug,
+                 deliveries)
+    return JobRun.objects.create(
+        tenant=tenant, job=job.name, day=day, period_start=job.period_start(day),
+        trigger=trigger, status=JobRun.Status.FAILED, started_at=now, finished_at=now,
+        task_id=task_id or "", error=error)
 
 
 def _finish(record, log, status, error=""):
@@ -148,7 +235,7 @@ def run_now(name: str, *, tenant: Tenant) -> JobRun | None:
 def due_tenants(name: str, now: datetime | None = None) -> list[tuple[Tenant, date]]:
     """[(tenant, local date)] of the active tenants for which job `name` is due now: the
     job's hour has come in the tenant's time zone and the period has no finished run, no
-    run in progress and fewer than MAX_FAILED_RUNS failed ones."""
+    run in progress and fewer than MAX_FAILED_RUNS failed or abandoned ones."""
     job = registry.get(name)
     now = now or timezone.now()
     candidates = []
@@ -170,7 +257,7 @@ def due_tenants(name: str, now: datetime | None = None) -> list[tuple[Tenant, da
             done.add(key)
         elif status == JobRun.Status.RUNNING and started_at > now - STUCK_AFTER:
             busy.add(key)
-        elif status == JobRun.Status.FAILED:
+        elif status in UNFINISHED:
             failures[key] += 1
     due = []
     for tenant, day in candidates:
@@ -184,6 +271,7 @@ def due_tenants(name: str, now: datetime | None = None) -> list[tuple[Tenant, da
 def enqueue_due(name: str, *, now: datetime | None = None) -> int:
     """Queue job `name` for every tenant it is due for (beat's hourly entry); returns how
     many. Each task goes through the outbox, so a broker hiccup loses none of them."""
+    abandon_lost_runs(name, now=now)
     count = 0
     for tenant, day in due_tenants(name, now):
         outbox.enqueue("jobs.tasks.run_job", name=name, tenant_id=tenant.pk,

@@ -1,8 +1,11 @@
 """Shared API pieces named in REST_FRAMEWORK settings: pagination, capability permission,
-error handler. (No DRF views are imported here: settings load this module early.)"""
+error handler (DRF's errors, and a 503 while the database is away). (No DRF views are
+imported here: settings load this module early.)"""
 
 import logging
 
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext as _
 from rest_framework import pagination, permissions
 
 from accounts import roles
@@ -39,10 +42,17 @@ class CapabilityPermission(permissions.BasePermission):
         return roles.allows(role, capability)
 
 
+# How long a client waits before trying again while the database is away.
+RETRY_AFTER_SECONDS = 30
+
+
 def exception_handler(exc, context):
-    """DRF's error shape (`{"field": ["message"]}`), with 4xx answers logged."""
+    """DRF's error shape (`{"field": ["message"]}`), with 4xx answers logged; the database
+    being away (a connection refused or lost) is a 503 the client may retry, not a 500."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, OperationalError | InterfaceError):
+        return database_unavailable(exc, context.get("request"))
     response = drf_exception_handler(exc, context)
     if response is not None and 400 <= response.status_code < 500:
         request = context.get("request")
@@ -55,3 +65,14 @@ def exception_handler(exc, context):
         )
     return response
 
+
+def database_unavailable(exc, request):
+    from rest_framework.response import Response
+    from rest_framework.views import set_rollback
+
+    logger.error("API %s %s -> 503: the database is unavailable: %s",
+                 getattr(request, "method", "?"), getattr(request, "path", "?"), exc)
+    set_rollback()
+    return Response({"detail": _("The database is not available at the moment; try again "
+                                 "shortly.")},
+                    status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

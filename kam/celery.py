@@ -10,9 +10,12 @@ logger = logging.getLogger(__name__)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
 
-app = Celery("kam")
+# Every task, plain or per tenant, is a KamTask (below): its redeliveries are capped.
+app = Celery("kam", task_cls="kam.celery:KamTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# kam is no installed app, so its tasks (the beat's fan-out) are named here.
+app.autodiscover_tasks(["kam"])
 
 # One beat process; each entry fans out one task per active tenant (kam.tasks.fan_out).
 app.conf.beat_schedule = {
@@ -37,13 +40,70 @@ def _scheduled_jobs():
 app.conf.beat_schedule.update(_scheduled_jobs())
 
 
-class TenantTask(Task):
+# A delivery counter outlives every redelivery of its message: the visibility timeout
+# times the deliveries allowed, with room to spare.
+DELIVERIES_KEPT = 24 * 60 * 60
+
+
+class KamTask(Task):
+    """The base of every task: a message delivered more than TASK_MAX_DELIVERIES times is
+    given up instead of run again.
+
+    A task is acked late, so a worker killed while running it (out of memory, kill -9)
+    gets it back: at once when the pool loses a child, after the visibility timeout when
+    the whole worker died. A task that kills its worker every time would come back
+    forever, so each delivery is counted in the cache (Redis), per task id and retry, and
+    past the limit `gave_up` runs instead of the task. A retry is a new attempt with its
+    own count: retries are bounded by `max_retries`.
+    """
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        deliveries = self.delivery_count()
+        if deliveries > self.max_deliveries():
+            logger.error("%s[%s] given up after %s deliveries", self.name, self.request.id,
+                         deliveries - 1)
+            return self.gave_up(deliveries=deliveries - 1, args=args, kwargs=kwargs)
+        return super().__call__(*args, **kwargs)
+
+    @staticmethod
+    def max_deliveries():
+        from django.conf import settings
+
+        return settings.TASK_MAX_DELIVERIES
+
+    def delivery_count(self):
+        """How often this attempt of the task has been delivered, this time included; 1
+        when it runs in-process (nothing is redelivered there) or the cache is away."""
+        request = self.request
+        if request.called_directly or request.is_eager or not request.id:
+            return 1
+        from django.core.cache import cache
+
+        key = f"kam:deliveries:{request.id}:{request.retries or 0}"
+        try:
+            cache.add(key, 0, DELIVERIES_KEPT)
+            return cache.incr(key)
+        except Exception:  # the cache's errors vary; never refuse a task for want of it
+            logger.warning("Delivery of %s[%s] not counted", self.name, request.id,
+                           exc_info=True)
+            return 1
+
+    def gave_up(self, *, deliveries, args, kwargs):
+        """Record that the task was given up (the subclasses say where: a failed job run,
+        a failed import). The message is then acked: it is not delivered again."""
+        return {"gave_up": f"delivered {deliveries} times without finishing"}
+
+
+class TenantTask(KamTask):
     """A task that runs for one tenant: it takes `tenant_id` and sets the tenant context.
 
     Tasks built on it must be idempotent: they are acked late and requeued if the
-    worker dies, and retried with backoff on transient errors. The retry backoff
-    (at most 10 minutes) and the time limit stay below the broker's visibility timeout
-    (1 hour), so a task being retried is never also redelivered.
+    worker dies (at most TASK_MAX_DELIVERIES times, see KamTask), and retried with
+    backoff on transient errors. The retry backoff (at most TASK_RETRY_BACKOFF_MAX) plus
+    the time limit stay below the broker's visibility timeout (kam/settings.py), so a
+    task being retried or still running is never also redelivered.
     """
 
     abstract = True
@@ -51,11 +111,11 @@ class TenantTask(Task):
     reject_on_worker_lost = True
     autoretry_for = (ConnectionError, TimeoutError, OSError)
     retry_backoff = 5
-    retry_backoff_max = 600
+    retry_backoff_max = 5 * 60  # settings.TASK_RETRY_BACKOFF_MAX
     retry_jitter = True
     max_retries = 5
-    time_limit = 15 * 60
-    soft_time_limit = 14 * 60
+    time_limit = 15 * 60  # settings.CELERY_TASK_TIME_LIMIT
+    soft_time_limit = 14 * 60  # settings.CELERY_TASK_SOFT_TIME_LIMIT
 
     def __call__(self, *args, **kwargs):
         from accounts.models import Tenant
@@ -70,4 +130,5 @@ class TenantTask(Task):
             logger.warning("%s skipped: tenant %s is gone or inactive", self.name, tenant_id)
             return {"skipped": f"tenant {tenant_id} is gone or inactive"}
         with tenant_context(tenant):
+            # The delivery cap (KamTask) runs inside: `gave_up` records in the tenant.
             return super().__call__(*args, **kwargs)

@@ -4,10 +4,12 @@ Embedded default (nothing set): DEBUG on, SQLite file, Celery tasks run in-proce
 Production: DEBUG off, and then SECRET_KEY and ALLOWED_HOSTS must be given.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -34,9 +36,13 @@ if DEBUG:
     SECRET_KEY = SECRET_KEY or "dev-insecure-secret-key-do-not-use-in-production"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "testserver"]
 else:
-    if not SECRET_KEY or SECRET_KEY.startswith("dev-insecure") or len(SECRET_KEY) < 40:
+    # As strict as Django's deploy check (security.W009), but refusing to start: at least
+    # 50 characters, 5 different ones, and not a key Django generated for development.
+    if (not SECRET_KEY or SECRET_KEY.startswith(("dev-insecure", "django-insecure-"))
+            or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
         raise ImproperlyConfigured(
-            "DEBUG is off: set SECRET_KEY to a random value of at least 40 characters."
+            "DEBUG is off: set SECRET_KEY to a random value of at least 50 characters "
+            "(at least 5 different ones, not starting with django-insecure-)."
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
@@ -60,6 +66,7 @@ INSTALLED_APPS = [
     "axes",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
     "accounts",
     "notifications",
     "customers",
@@ -73,12 +80,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy of every answer but static files (served just above).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.TenantMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that a locked-out login answers before any view runs.
@@ -115,11 +125,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend plus the tenant: every query tells PostgreSQL's row-level security
+    # which tenant it runs for (kam/postgresql, kam/db_rls.py).
+    DATABASES["default"]["ENGINE"] = "kam.postgresql"
+# The owner of the tables, for migrations (kam/db_roles.py): then DATABASE_URL's role owns
+# nothing and is granted only reads and writes. Unset, DATABASE_URL's role does both.
+DATABASE_OWNER_URL = os.environ.get("DATABASE_OWNER_URL", "")
+if DATABASE_OWNER_URL and (dj_database_url.parse(DATABASE_OWNER_URL)["NAME"]
+                           != DATABASES["default"]["NAME"]):
+    raise ImproperlyConfigured("DATABASE_OWNER_URL must name the database of DATABASE_URL.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # An address that failed too often, whatever the usernames (accounts.throttling).
+    "accounts.throttling.IPLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,10 +154,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock a username+IP pair after repeated failures.
+# The addresses (or networks, "10.0.0.0/8") of the proxies in front of the site, which
+# append the client's address to X-Forwarded-For; from anyone else the header is ignored
+# (accounts.throttling.client_ip). Empty: clients connect directly.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from _error
+# Login throttling: lock a username+IP pair after repeated failures, the IP being the
+# client's (behind a trusted proxy, the one it forwards), not the proxy's.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# And lock an IP, whatever the usernames, after this many failures within the cool-off:
+# one password tried against many accounts. Higher than the per-username limit, as one
+# office behind one address shares it (accounts.throttling).
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20"))
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -203,6 +240,27 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 
+# Content-Security-Policy (django-csp): everything from our own origin, the vendored
+# assets included; no inline script, no eval. Inline styles: a <style> element needs the
+# page's nonce (`<style nonce="{{ request.csp_nonce }}">`), while style attributes are
+# allowed, because templates size bars and charts with them and ECharts and Bootstrap
+# write them; a style cannot run code. `style-src` is the fallback of browsers without
+# the -elem / -attr directives. Images may be data: URIs (Bootstrap's icons in its CSS).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -218,6 +276,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "kam.schema.AutoSchema",
+    # DRF's three, with a JSON parser that answers every unusable body with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "kam.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -268,11 +332,23 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The longest a task may run: the hard limit kills it at 15 minutes, the soft one (a
+# minute earlier) lets it record why it stopped.
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
-# A late-acked task that is not acked within the visibility timeout is redelivered;
-# retries and time limits stay well below it (see kam.celery.TenantTask).
-CELERY_BROKER_VISIBILITY_TIMEOUT = 60 * 60
+# The longest wait before a retry (kam.celery.TenantTask); the worker holds a retried
+# message unacked for its countdown.
+TASK_RETRY_BACKOFF_MAX = 5 * 60
+# A late-acked task not acked within the visibility timeout is redelivered: that is how the
+# task of a worker killed outright (kill -9, out of memory) comes back. It must exceed the
+# longest a message is held unacked — the retry countdown plus the hard time limit, 20
+# minutes — or a task still running is delivered a second time; five minutes more for the
+# clocks and the pool's start-up: 25 minutes.
+CELERY_BROKER_VISIBILITY_TIMEOUT = (
+    TASK_RETRY_BACKOFF_MAX + CELERY_TASK_TIME_LIMIT + 5 * 60)
+# A task delivered more often than this (killed every time, say by running out of memory)
+# is given up and recorded as failed instead of being redelivered forever (kam.celery).
+TASK_MAX_DELIVERIES = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
     "socket_timeout": 5,
@@ -313,9 +389,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Survey links carry their token in the path: every line is written with it masked.
+    "filters": {"secret_paths": {"()": "kam.log_filters.MaskSecretPaths"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["secret_paths"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers (its request warnings, the development server's request
+        # lines) would write the raw path: these go to the masking handler above instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },

@@ -10,10 +10,15 @@ built, so querysets declared at import time (form fields, serializer fields) are
 and a query compiled with no tenant raises `TenantNotSet` instead of leaking rows.
 
 Code that must see several tenants on purpose (the scheduler's fan-out, platform
-admin, a user's own memberships) says so with `with cross_tenant():`.
+admin, a user's own memberships) says so with `with cross_tenant():`, which logs who asked.
+
+On PostgreSQL the database holds the same rule (row-level security, kam/db_rls.py): every
+statement carries the current tenant, or the cross-tenant flag inside `cross_tenant()`.
 """
 
-from contextlib import contextmanager
+import logging
+import sys
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
@@ -32,6 +37,8 @@ rows_changed = Signal()
 
 _current_tenant = ContextVar("kam_current_tenant", default=None)
 _cross_tenant = ContextVar("kam_cross_tenant", default=False)
+
+logger = logging.getLogger(__name__)
 
 
 class TenantNotSet(RuntimeError):
@@ -70,14 +77,28 @@ def tenant_context(tenant):
         _current_tenant.reset(token)
 
 
-@contextmanager
-def cross_tenant():
-    """Lift the tenant filter for code that reads several tenants by design."""
-    token = _cross_tenant.set(True)
-    try:
-        yield
-    finally:
-        _cross_tenant.reset(token)
+def is_cross_tenant():
+    """True inside cross_tenant(): the ORM and the database lift the tenant filter."""
+    return _cross_tenant.get()
+
+
+class cross_tenant:  # lower case: it reads as a function, `with cross_tenant():`
+    """Lift the tenant filter for code that reads several tenants by design.
+
+    The one way past the tenant wall, in the ORM and in the database alike, so it is
+    audited: entering it logs the caller (logger `kam.tenancy`). A nested entry logs
+    nothing more: the outer one already said who crossed.
+    """
+
+    def __enter__(self):
+        if not _cross_tenant.get():
+            caller = sys._getframe(1)
+            logger.info("cross-tenant access by %s:%s (%s)", caller.f_globals.get("__name__"),
+                        caller.f_lineno, caller.f_code.co_name)
+        self._token = _cross_tenant.set(True)
+
+    def __exit__(self, *exc_info):
+        _cross_tenant.reset(self._token)
 
 
 def _scope_filter():
@@ -244,6 +265,17 @@ def _tenant_foreign_keys(model, fields=None):
             yield field, "row"
 
 
+def _tenants_of(objs):
+    """The context to look up the targets of `objs` in: the current one when the rows are
+    all of the current tenant (the usual save, which then crosses nothing), else
+    cross_tenant() (rows saved with their tenant named, outside any tenant context)."""
+    current = get_current_tenant()
+    if _cross_tenant.get() or (current is not None
+                               and all(obj.tenant_id == current.pk for obj in objs)):
+        return nullcontext()
+    return cross_tenant()
+
+
 def foreign_id_errors(model, objs, fields=None):
     """{field name: message} for the foreign keys of `objs` (rows of `model`, each with
     its tenant set) that leave their tenant, whether assigned as objects or by id: one
@@ -267,7 +299,7 @@ def foreign_id_errors(model, objs, fields=None):
             continue
         found = set()
         ids = list(wanted)
-        with cross_tenant():
+        with _tenants_of(objs):
             for start in range(0, len(ids), ID_CHUNK):
                 chunk = ids[start:start + ID_CHUNK]
                 if kind == "row":

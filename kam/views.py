@@ -61,7 +61,7 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
-@cache_control(max_age=60 * 60 * 24)
+@cache_control(public=True, max_age=60 * 60 * 24)
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page links: send them to the icon."""
     return redirect(static("img/favicon.svg"))

@@ -28,7 +28,12 @@ class AccountWriteMixin:
     """Writes that follow the account's team, for any app's viewsets: create, update and
     delete check the row's account (accounts.roles.can_edit_account: admins,
     and managers on its team) and save in a transaction; the model's and the services'
-    validation errors, and unique rows saved at the same moment, are 400s, not 500s."""
+    validation errors, and unique rows saved at the same moment, are 400s, not 500s.
+
+    The check lives in `save`, the one path every create and update takes, so a subclass
+    that changes what is saved (`perform_create` adding `created_by=`) cannot drop it by
+    overriding the hook; `tests/test_account_writes.py` fails on an override that saves
+    without `self.save`."""
 
     # Where a row's account is found (a path of attributes from the row), so writes
     # follow the team: admins, and managers on the account's team. None: not an account row.
@@ -47,12 +52,9 @@ class AccountWriteMixin:
             raise PermissionDenied(_("Only the account's team and administrators edit it."))
 
     def perform_create(self, serializer):
-        self.check_account(serializer.validated_data)
         self.save(serializer, tenant=self.request.tenant)
 
     def perform_update(self, serializer):
-        self.check_account(serializer.instance)
-        self.check_account(serializer.validated_data)
         self.save(serializer)
 
     def perform_destroy(self, instance):
@@ -60,6 +62,10 @@ class AccountWriteMixin:
         super().perform_destroy(instance)
 
     def save(self, serializer, **kwargs):
+        """Check the account of the row as it is (an update) and as it will be, then save."""
+        if serializer.instance is not None:
+            self.check_account(serializer.instance)
+        self.check_account(serializer.validated_data)
         try:
             with transaction.atomic():
                 serializer.save(**kwargs)

@@ -7,20 +7,27 @@ a job twice or retrying a task never sends anything twice:
   plain-text and HTML bodies, in the same transaction as the notification, and sent by
   `send_pending` at the end of the job run; a failed one is tried again by the next run,
   up to MAX_ATTEMPTS times;
-- e-mails that carry a secret (a survey link) are sent at once by their job, which claims
-  the key first (`claim`); the ledger keeps no body for them.
+- e-mails that carry a secret (a survey link) keep no body in the ledger: the app that
+  owns their kind registers a writer (`register_writer`) that `send_pending` calls when it
+  sends one, in one transaction with the sending, so the secret it issues is kept only
+  if the e-mail went out. They are queued like the others and retried the same way.
 
 A row is marked `sending` before the SMTP call and `sent` after it: a process that dies
 in between leaves it `sending` and it is not sent again (at most once, never twice).
+`send_pending` sends in batches until nothing is left or its deadline comes; what is
+left is counted and reported, and the next run goes on with it.
 """
 
 import logging
+import time
 from contextlib import contextmanager
 from email.utils import formataddr, parseaddr
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F
+from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,7 +39,31 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 SUBJECT_LENGTH = 150
+# E-mails read from the ledger at a time: a batch's rows are in memory, bodies included.
+BATCH = 500
 Status = OutgoingEmail.Status
+
+
+class Content(NamedTuple):
+    """What a writer of a bodiless kind sends (see `register_writer`)."""
+
+    subject: str
+    text: str
+    html: str
+    to_address: str
+    from_email: str | None = None
+
+
+# kind -> writer(email) -> Content, or None when the e-mail is no longer wanted.
+_writers = {}
+
+
+def register_writer(kind, writer):
+    """Let `send_pending` send the bodiless e-mails of `kind`: `writer(email)` returns
+    their Content (issuing whatever secret it carries) or None to drop the e-mail. It
+    runs in the transaction of the sending, so what it writes is rolled back if the
+    e-mail fails. The app owning the kind registers it at start-up."""
+    _writers[kind] = writer
 
 
 def language_for(user, tenant):
@@ -153,34 +184,90 @@ def claim(*, tenant, dedup_key, kind, to_address, subject, recipient=None):
     return email if _claim(email) else None
 
 
-def send_pending(tenant, log=None, limit=1000):
-    """Send the tenant's e-mails that are waiting (and retry failed ones); an SMTP failure
-    is logged, reported to `log` and the rest are still sent. Returns (sent, failed)."""
-    waiting = (OutgoingEmail.objects.filter(tenant=tenant, status__in=[Status.PENDING,
-                                                                       Status.FAILED],
-                                            attempts__lt=MAX_ATTEMPTS)
-               .exclude(text_body="").order_by("pk")[:limit])
-    sent = failed = 0
-    for email in waiting:
-        if not _claim(email):
-            continue
-        try:
-            send_message(subject=email.subject, text=email.text_body, html=email.html_body,
-                         to_address=email.to_address)
-        except Exception as exc:  # SMTP, DNS, TLS…: each backend raises its own
-            logger.warning("E-mail %s to %s failed: %s", email.pk, email.to_address, exc)
-            mark_failed(email, exc)
-            failed += 1
-            if log is not None:
-                log.problem(translation.gettext(
-                    "The e-mail “%(subject)s” to %(to)s could not be sent (attempt "
-                    "%(attempt)s of %(max)s): %(error)s") % {
-                    "subject": email.subject, "to": email.to_address,
-                    "attempt": email.attempts + 1, "max": MAX_ATTEMPTS, "error": exc})
+def mark_cancelled(email, reason):
+    OutgoingEmail.objects.filter(pk=email.pk).update(status=Status.CANCELLED,
+                                                     last_error=str(reason)[:1000])
+
+
+def queue_secret(*, tenant, dedup_key, kind, to_address, subject, recipient=None):
+    """Queue an e-mail of a kind with a writer (`register_writer`): no body is kept, the
+    writer writes it when it is sent. Returns (row, created)."""
+    if kind not in _writers:
+        raise ValueError(f"No writer is registered for e-mails of kind {kind!r}.")
+    return queue(tenant=tenant, dedup_key=dedup_key, kind=kind, to_address=to_address,
+                 subject=subject, text="", recipient=recipient)
+
+
+def _waiting(tenant, kinds=None):
+    rows = OutgoingEmail.objects.filter(
+        Q(kind__in=list(_writers)) | ~Q(text_body=""), tenant=tenant,
+        status__in=[Status.PENDING, Status.FAILED], attempts__lt=MAX_ATTEMPTS)
+    return rows if kinds is None else rows.filter(kind__in=kinds)
+
+
+def _send_one(email):
+    """Send one claimed e-mail; True if it went out, False if its writer dropped it."""
+    with transaction.atomic():
+        if email.text_body:
+            content = Content(email.subject, email.text_body, email.html_body,
+                              email.to_address)
         else:
-            mark_sent(email)
-            sent += 1
+            content = _writers[email.kind](email)
+            if content is None:
+                return False
+        send_message(subject=content.subject, text=content.text, html=content.html,
+                     to_address=content.to_address, from_email=content.from_email)
+    return True
+
+
+def send_pending(tenant, log=None, *, deadline=None, kinds=None):
+    """Send the tenant's e-mails that are waiting (and retry failed ones), in batches of
+    BATCH, until none is left or `deadline` (a time.monotonic() value) has passed; only
+    `kinds` if given. An SMTP failure is logged, reported to `log` and the rest are still
+    sent. What the deadline leaves is counted (`emails_left`) and reported, so the run is
+    partial, and the next run sends it. Returns (sent, failed)."""
+    sent = failed = 0
+    after = 0  # the ledger's order: each row is tried at most once per call
+    left = 0
+    while True:
+        batch = list(_waiting(tenant, kinds).filter(pk__gt=after).order_by("pk")[:BATCH])
+        if not batch:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
+            left = _waiting(tenant, kinds).filter(pk__gt=after).count()
+            break
+        for email in batch:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            after = email.pk
+            if not _claim(email):
+                continue
+            try:
+                went = _send_one(email)
+            except Exception as exc:  # SMTP, DNS, TLS…: each backend raises its own
+                logger.warning("E-mail %s to %s failed: %s", email.pk, email.to_address, exc)
+                mark_failed(email, exc)
+                failed += 1
+                if log is not None:
+                    log.problem(translation.gettext(
+                        "The e-mail “%(subject)s” to %(to)s could not be sent (attempt "
+                        "%(attempt)s of %(max)s): %(error)s") % {
+                        "subject": email.subject, "to": email.to_address,
+                        "attempt": email.attempts + 1, "max": MAX_ATTEMPTS, "error": exc})
+            else:
+                if went:
+                    mark_sent(email)
+                    sent += 1
+                else:
+                    mark_cancelled(email, "no longer needed")
     if log is not None:
         log.count("emails_sent", sent)
         log.count("emails_failed", failed)
+        if left:
+            log.count("emails_left", left)
+            log.problem(translation.ngettext(
+                "%(count)s e-mail is still waiting: the run's time was up; it is sent "
+                "next, in the background.",
+                "%(count)s e-mails are still waiting: the run's time was up; they are sent "
+                "next, in the background.", left) % {"count": left})
     return sent, failed

@@ -83,6 +83,9 @@ class OutgoingEmail(TenantOwnedModel):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Dropped before it was sent: its writer found it no longer wanted (a survey
+        # answered or closed meanwhile).
+        CANCELLED = "cancelled", _("Not needed")
 
     dedup_key = models.CharField(max_length=200)
     kind = models.CharField(_("kind"), max_length=50)

@@ -135,13 +135,10 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
 
     def perform_create(self, serializer):
         self._members_limits()
-        self.check_account(serializer.validated_data)
         self.save(serializer)
 
     def perform_update(self, serializer):
         self._members_limits(serializer.instance)
-        self.check_account(serializer.instance)
-        self.check_account(serializer.validated_data)
         if (roles.edits_only_own_items(self.request.role)
                 and "owner" in serializer.validated_data
                 and serializer.validated_data["owner"] != serializer.instance.owner):

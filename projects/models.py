@@ -10,13 +10,12 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from kam import codes
+from kam import bounds, codes
 from kam.tenancy import TenantOwnedModel
 
 # Business dates outside this range are typing errors (and would overflow date arithmetic).
@@ -38,6 +37,16 @@ def _date_field(verbose_name, **kwargs):
 # --- settings and template ---------------------------------------------------------
 
 
+SETTING_DAYS_RANGE = (0, bounds.MAX_SETTING_DAYS)
+ESCALATION_DAYS_RANGE = (1, bounds.MAX_SETTING_DAYS)
+OFFSET_DAYS_RANGE = (-bounds.MAX_DAYS, bounds.MAX_DAYS)
+VOLUME_RANGE = (0, bounds.MAX_VEHICLES_A_YEAR)
+MONEY_RANGE = (0, bounds.MAX_MONEY)
+PPAP_LEVEL_RANGE = (1, 5)
+PERCENT_RANGE = (0, 100)
+RATING_RANGE = (1, 5)
+
+
 class ProgrammeSettings(TenantOwnedModel):
     """A tenant's RAG settings (see `projects.rag`); a tenant without a row uses the
     defaults."""
@@ -48,22 +57,28 @@ class ProgrammeSettings(TenantOwnedModel):
 
     tolerance_days = models.PositiveSmallIntegerField(
         _("slip tolerance (days)"), default=DEFAULT_TOLERANCE_DAYS,
-        validators=[MaxValueValidator(365)],
+        validators=bounds.between(*SETTING_DAYS_RANGE),
         help_text=_("A forecast later than the customer date by at most this many days is "
                     "amber; beyond it, red."))
     due_soon_days = models.PositiveSmallIntegerField(
         _("due-soon window (days)"), default=DEFAULT_DUE_SOON_DAYS,
-        validators=[MaxValueValidator(365)],
+        validators=bounds.between(*SETTING_DAYS_RANGE),
         help_text=_("A milestone due within this many days that has not started is amber."))
     escalation_days = models.PositiveSmallIntegerField(
         _("escalate red programmes after (days)"), default=DEFAULT_ESCALATION_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        validators=bounds.between(*ESCALATION_DAYS_RANGE),
         help_text=_("A programme red for this many days is escalated to its region's "
                     "leader by the daily milestone reminders."))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="programme_settings_one_per_tenant"),
+            bounds.check_between("tolerance_days", *SETTING_DAYS_RANGE,
+                                 name="programme_settings_tolerance_days_range"),
+            bounds.check_between("due_soon_days", *SETTING_DAYS_RANGE,
+                                 name="programme_settings_due_soon_days_range"),
+            bounds.check_between("escalation_days", *ESCALATION_DAYS_RANGE,
+                                 name="programme_settings_escalation_days_range"),
         ]
         verbose_name = _("programme settings")
         verbose_name_plural = _("programme settings")
@@ -106,7 +121,7 @@ class MilestoneTemplate(TenantOwnedModel):
 
     kind = models.CharField(_("milestone"), max_length=30, choices=MilestoneKind.choices)
     offset_days = models.IntegerField(
-        _("days from SOP"), validators=[MinValueValidator(-3650), MaxValueValidator(3650)],
+        _("days from SOP"), validators=bounds.between(*OFFSET_DAYS_RANGE),
         help_text=_("Negative: before SOP; positive: after it."))
     is_active = models.BooleanField(_("used"), default=True)
 
@@ -114,6 +129,8 @@ class MilestoneTemplate(TenantOwnedModel):
         ordering = ["offset_days", "kind"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "kind"], name="milestone_template_kind"),
+            bounds.check_between("offset_days", *OFFSET_DAYS_RANGE,
+                                 name="milestone_template_offset_days_range"),
         ]
         verbose_name = _("milestone template row")
 
@@ -154,10 +171,11 @@ class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
     vehicle = models.CharField(_("vehicle / platform"), max_length=120, blank=True)
     part_family = models.CharField(_("part family"), max_length=120, blank=True)
     annual_volume = models.PositiveIntegerField(_("annual volume (vehicles)"), null=True,
-                                                blank=True)
+                                                blank=True,
+                                                validators=bounds.between(*VOLUME_RANGE))
     lifetime_value = models.DecimalField(
         _("lifetime value"), max_digits=16, decimal_places=2, null=True, blank=True,
-        validators=[MinValueValidator(0)])
+        validators=bounds.between(*MONEY_RANGE))
     project_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("project manager"),
@@ -168,7 +186,7 @@ class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
     sop_date = _date_field(_("SOP date"))
     ppap_level = models.PositiveSmallIntegerField(
         _("PPAP submission level"), default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        validators=bounds.between(*PPAP_LEVEL_RANGE),
         help_text=_("1–5 (AIAG); decides which PPAP elements are submitted, retained or "
                     "given on request."))
     notes = models.TextField(_("notes"), blank=True)
@@ -182,6 +200,12 @@ class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
             # key stays for upserts by code (ON CONFLICT names columns, not expressions).
             models.UniqueConstraint(fields=["tenant", "code"], name="programme_unique_code"),
             codes.unique_constraint("programme_unique_code_ci"),
+            bounds.check_between("annual_volume", *VOLUME_RANGE,
+                                 name="programme_annual_volume_range"),
+            bounds.check_between("lifetime_value", *MONEY_RANGE,
+                                 name="programme_lifetime_value_range"),
+            bounds.check_between("ppap_level", *PPAP_LEVEL_RANGE,
+                                 name="programme_ppap_level_range"),
         ]
         indexes = [models.Index(fields=["tenant", "stage", "sop_date"])]
         verbose_name = _("programme")
@@ -255,6 +279,9 @@ class Milestone(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "programme", "planned_date"]),
             models.Index(fields=["tenant", "status", "planned_date"]),
+        ]
+        constraints = [
+            bounds.check_between("progress", *PERCENT_RANGE, name="milestone_progress_range"),
         ]
         verbose_name = _("milestone")
 
@@ -380,7 +407,7 @@ class RiskStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
+ONE_TO_FIVE = bounds.between(*RATING_RANGE)
 
 
 class Risk(TenantOwnedModel):
@@ -406,6 +433,10 @@ class Risk(TenantOwnedModel):
 
     class Meta:
         ordering = ["-score", "due_date", "id"]
+        constraints = [
+            bounds.check_between("probability", *RATING_RANGE, name="risk_probability_range"),
+            bounds.check_between("impact", *RATING_RANGE, name="risk_impact_range"),
+        ]
         verbose_name = _("risk")
 
     def __str__(self):

@@ -173,21 +173,21 @@ class CampaignViewSet(WriteViewSet):
                    summary="Open the campaign",
                    description="Creates one survey per included customer and one invitation "
                    "per department the template asks, e-mails the links to contacts with an "
-                   "address, and answers every link. The raw links are in this answer only.")
+                   "address (once the campaign is open, each e-mail with a link of its own), "
+                   "and answers every other link. The raw links are in this answer only.")
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
         campaign = self.get_object()
         try:
-            result = services.open_campaign(campaign, user=request.user,
-                                            base_url=request.build_absolute_uri("/"))
+            result = services.open_campaign(campaign, user=request.user, email_links=True)
         except DjangoValidationError as exc:
             raise as_drf(exc) from None
         campaign = self.get_queryset().get(pk=campaign.pk)
         links = [{"id": inv.pk, "survey": inv.survey_id, "customer": inv.survey.customer_id,
                   "department": inv.department, "contact": inv.contact_id,
-                  "emailed": inv.sent_at is not None,
-                  "url": request.build_absolute_uri(services.respond_path(raw))}
-                 for inv, raw in result.links]
+                  "emailed": raw is None,
+                  "url": request.build_absolute_uri(services.respond_path(raw)) if raw else None}
+                 for inv, raw in [*result.links, *((inv, None) for inv in result.emailing)]]
         return ApiResponse(CampaignOpenSerializer({
             "campaign": campaign, "surveys": result.surveys, "emailed": result.emailed,
             "invitations": links}, context=self.get_serializer_context()).data)
@@ -240,10 +240,15 @@ class InvitationViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: InvitationNewLinkSerializer},
                    summary="Issue a new link",
                    description="Replaces the invitation's token (the old link stops working) "
-                   "and answers the new link, once. Only while the campaign is open.")
+                   "and answers the new link, once. Only while the campaign is open; "
+                   "admins, and account managers on the account's team.")
     @action(detail=True, methods=["post"])
     def link(self, request, pk=None):
         invitation = self.get_object()
+        # The same rule as the survey page's "new link": the account's team and admins.
+        if not roles.can_edit_account(request, None, invitation.survey.customer):
+            raise PermissionDenied(_("Only the account's team and administrators reissue "
+                                     "its survey links."))
         try:
             raw = services.reissue_invitation(invitation)
         except DjangoValidationError as exc:

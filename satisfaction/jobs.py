@@ -6,9 +6,7 @@ fortnightly chase, the quarterly campaign and the weekly survey chasers. Each is
 from collections import defaultdict
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +17,6 @@ from accounts.models import Role
 from accounts.selectors import users_with_role
 from customers.models import Department
 from kam import messages, periods
-from notifications import emails
 from notifications.emails import recipient_language
 from notifications.services import notify
 
@@ -141,17 +138,20 @@ def _open(tenant, campaign, day, log):
         # Created before any customer had a tier, say: take today's A and B customers.
         services.set_campaign_customers(campaign, customers=services.default_customers(tenant))
     try:
-        result = services.open_campaign(campaign, today=day)
+        # The links go out after the opening commits (at the end of this run, or by the
+        # task it queues, whichever comes first); each once.
+        result = services.open_campaign(campaign, today=day, email_links=True)
     except ValidationError as exc:
         log.problem(_("Campaign %(period)s could not be opened: %(reason)s") % {
             "period": campaign.period, "reason": " ".join(exc.messages)}, url=url)
         return
     log.count("opened")
     log.count("surveys", result.surveys)
-    missing = defaultdict(list)  # survey -> departments whose link could not be e-mailed
-    for invitation, raw in result.links:
-        if not _email_link(tenant, invitation, raw, log, key=f"invitation:{invitation.pk}"):
-            missing[invitation.survey].append(invitation.department)
+    log.count("invitations_queued", result.emailed)
+    missing = defaultdict(list)  # survey -> departments whose link cannot be e-mailed
+    for invitation, _raw in result.links:
+        _no_address(invitation, log)
+        missing[invitation.survey].append(invitation.department)
     for survey, departments in missing.items():
         _tell_kam_of_missing_links(tenant, survey, departments, log)
     for user in users_with_role(tenant, Role.ADMIN, Role.EXECUTIVE):
@@ -170,47 +170,11 @@ def _link_label(invitation):
     return f"{invitation.survey.customer.name} · {Department(invitation.department).label}"
 
 
-def _email_link(tenant, invitation, raw, log, *, key, reminder=False):
-    """E-mail an invitation's link to its contact once per `key`; True if it went out (or
-    had gone out before). A missing address or an SMTP failure is a problem of the run.
-
-    For a reminder the link is issued anew (only the hash of a token is stored, so the
-    old one cannot be sent again) in the same transaction as the sending: if the e-mail
-    fails, the old link keeps working.
-    """
-    contact = invitation.contact
-    url = reverse("survey_detail", args=[invitation.survey_id])
-    if contact is None or not contact.email:
-        log.problem(_("%(invitation)s: no contact with an e-mail address; the link was not "
-                      "e-mailed (hand it over from the survey page).") % {
-            "invitation": _link_label(invitation)}, url=url)
-        return False
-    email = emails.claim(tenant=tenant, dedup_key=key, kind="invitation", recipient=None,
-                         to_address=contact.email, subject=invitation.survey.campaign.period)
-    if email is None:
-        return True  # sent by an earlier run
-    try:
-        with transaction.atomic():
-            if reminder:
-                raw = services.reissue_invitation(invitation)
-                # The contact's language may have been set since the campaign opened.
-                language = services.invitation_language(contact, tenant)
-                if invitation.language != language:
-                    invitation.language = language
-                    invitation.save(update_fields=["language"])
-            subject, body, sender = services.invitation_email(
-                invitation, raw, settings.SITE_URL, reminder=reminder)
-            emails.send_message(subject=subject, text=body, html=emails.html_from_text(body),
-                                to_address=contact.email, from_email=sender)
-    except Exception as exc:  # the SMTP server's errors, a lost row: one link, not the run
-        emails.mark_failed(email, exc)
-        log.problem(_("%(invitation)s: the e-mail to %(to)s could not be sent: %(error)s") % {
-            "invitation": _link_label(invitation), "to": contact.email, "error": exc}, url=url)
-        return False
-    emails.mark_sent(email)
-    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    log.count("chased" if reminder else "invitations_sent")
-    return True
+def _no_address(invitation, log):
+    log.problem(_("%(invitation)s: no contact with an e-mail address; the link was not "
+                  "e-mailed (hand it over from the survey page).") % {
+        "invitation": _link_label(invitation)},
+        url=reverse("survey_detail", args=[invitation.survey_id]))
 
 
 def _tell_kam_of_missing_links(tenant, survey, departments, log, *, week=None):
@@ -257,11 +221,17 @@ def invitation_chasers(tenant, day, log):
                    .select_related("survey__customer__owner", "survey__campaign", "contact")
                    .order_by("survey__customer__name", "department"))
     unanswered = defaultdict(list)
+    chase = []
     for invitation in invitations:
         unanswered[invitation.survey].append(invitation.department)
         if invitation.sent_at and invitation.sent_at > now - CHASE_AFTER:
             continue  # just e-mailed: give them a week
-        _email_link(tenant, invitation, None, log, reminder=True,
-                    key=f"invitation-chase:{invitation.pk}:{week}")
+        if invitation.contact is None or not invitation.contact.email:
+            _no_address(invitation, log)
+        else:
+            chase.append(invitation)
+    # Queued, and sent with a fresh link at the end of this run (jobs.services.run); a
+    # failed one keeps the old link working and is retried by the next run.
+    log.count("chased", len(services.queue_link_emails(chase, week=week, publish=False)))
     for survey, departments in unanswered.items():
         _tell_kam_of_missing_links(tenant, survey, departments, log, week=week)

@@ -9,17 +9,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Department
-from kam import messages
+from kam import bounds, messages
 from kam.periods import Quarter
 from kam.tenancy import TenantOwnedModel
 
 SCALE_MIN = 1
 NPS_MIN, NPS_MAX = 0, 10
+WEIGHT_RANGE = (Decimal("0.01"), Decimal("100"))
+# A question's place in its template; more questions than this is no survey.
+POSITION_RANGE = (0, 999)
+SHARE_RANGE = (Decimal("0"), Decimal("1"))
+YEAR_RANGE = (bounds.MIN_YEAR, bounds.MAX_YEAR)
+QUARTER_RANGE = (1, 4)
+PERCENT_RANGE = (0, 100)
 
 
 class Dimension(models.TextChoices):
@@ -63,8 +69,13 @@ class SurveyTemplate(TenantOwnedModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"],
-                                               name="survey_template_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"],
+                                    name="survey_template_unique_name"),
+            # The values of Scale (not in scope in Meta).
+            bounds.RangeCheck(condition=models.Q(scale_max__in=[5, 10]),
+                              name="survey_template_scale_max_choices"),
+        ]
         verbose_name = _("survey template")
 
     def __str__(self):
@@ -87,16 +98,20 @@ class Question(TenantOwnedModel):
                                    validators=[validate_departments],
                                    help_text=_("The customer departments that answer it."))
     weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2, default=1,
-                                 validators=[MinValueValidator(Decimal("0.01")),
-                                             MaxValueValidator(Decimal("100"))])
+                                 validators=bounds.between(*WEIGHT_RANGE))
     is_required = models.BooleanField(_("answer required"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0,
+                                                validators=bounds.between(*POSITION_RANGE))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["template", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "template", "code"],
-                                               name="question_unique_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "template", "code"],
+                                    name="question_unique_code"),
+            bounds.check_between("weight", *WEIGHT_RANGE, name="question_weight_range"),
+            bounds.check_between("position", *POSITION_RANGE, name="question_position_range"),
+        ]
         verbose_name = _("question")
 
     def __str__(self):
@@ -123,11 +138,14 @@ class SatisfactionSettings(TenantOwnedModel):
     interim_share = models.DecimalField(
         _("use an open campaign once this share of its invitations is answered"),
         max_digits=4, decimal_places=3, default=DEFAULT_INTERIM_SHARE,
-        validators=[MinValueValidator(0), MaxValueValidator(1)])
+        validators=bounds.between(*SHARE_RANGE))
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant"],
-                                               name="satisfaction_settings_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="satisfaction_settings_unique"),
+            bounds.check_between("interim_share", *SHARE_RANGE,
+                                 name="satisfaction_settings_interim_share_range"),
+        ]
         verbose_name = _("satisfaction settings")
         verbose_name_plural = _("satisfaction settings")
 
@@ -143,10 +161,9 @@ class Campaign(TenantOwnedModel):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000),
-                                                                   MaxValueValidator(2100)])
-    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1),
-                                                                         MaxValueValidator(4)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=bounds.between(*YEAR_RANGE))
+    quarter = models.PositiveSmallIntegerField(_("quarter"),
+                                               validators=bounds.between(*QUARTER_RANGE))
     template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT,
                                  related_name="campaigns", verbose_name=_("template"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
@@ -165,8 +182,12 @@ class Campaign(TenantOwnedModel):
 
     class Meta:
         ordering = ["-year", "-quarter"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "year", "quarter"],
-                                               name="campaign_unique_quarter")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "year", "quarter"],
+                                    name="campaign_unique_quarter"),
+            bounds.check_between("year", *YEAR_RANGE, name="campaign_year_range"),
+            bounds.check_between("quarter", *QUARTER_RANGE, name="campaign_quarter_range"),
+        ]
         verbose_name = _("campaign")
 
     def __str__(self):
@@ -261,7 +282,7 @@ class Response(TenantOwnedModel):
                                 default=Language.EN)
     recommend = models.PositiveSmallIntegerField(
         _("would recommend (0–10)"), null=True, blank=True,
-        validators=[MinValueValidator(NPS_MIN), MaxValueValidator(NPS_MAX)])
+        validators=bounds.between(NPS_MIN, NPS_MAX))
     comment = models.TextField(_("comment"), blank=True)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
@@ -271,8 +292,11 @@ class Response(TenantOwnedModel):
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["survey", "department"],
-                                               name="response_unique_department")]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "department"],
+                                    name="response_unique_department"),
+            bounds.check_between("recommend", NPS_MIN, NPS_MAX, name="response_recommend_range"),
+        ]
         verbose_name = _("response")
 
     def __str__(self):
@@ -406,7 +430,7 @@ class OplItem(GeneratedText, TenantOwnedModel):
     action = models.TextField(_("action"), blank=True)
     verification = models.TextField(_("verification"), blank=True)
     progress = models.PositiveSmallIntegerField(_("Done (%)"), default=0,
-                                                validators=[MaxValueValidator(100)])
+                                                validators=bounds.between(*PERCENT_RANGE))
     verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("verified by"))
@@ -426,6 +450,9 @@ class OplItem(GeneratedText, TenantOwnedModel):
             models.Index(fields=["tenant", "customer", "status"]),
             models.Index(fields=["tenant", "owner", "status"]),
         ]
+        constraints = [
+            bounds.check_between("progress", *PERCENT_RANGE, name="opl_item_progress_range"),
+        ]
         verbose_name = _("OPL item")
 
     def __str__(self):
@@ -440,7 +467,7 @@ class OplUpdate(TenantOwnedModel):
                                blank=True, related_name="+", verbose_name=_("author"))
     note = models.TextField(_("note"))
     progress = models.PositiveSmallIntegerField(_("Done (%)"),
-                                                validators=[MaxValueValidator(100)])
+                                                validators=bounds.between(*PERCENT_RANGE))
     status_from = models.CharField(max_length=20, choices=OplItem.Status.choices, blank=True)
     status_to = models.CharField(max_length=20, choices=OplItem.Status.choices, blank=True)
     created_at = models.DateTimeField(_("date"))
@@ -448,6 +475,9 @@ class OplUpdate(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "item", "created_at"])]
+        constraints = [
+            bounds.check_between("progress", *PERCENT_RANGE, name="opl_update_progress_range"),
+        ]
         verbose_name = _("progress update")
 
     def __str__(self):

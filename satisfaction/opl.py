@@ -5,7 +5,8 @@ which survey answers propose an item. Views, the API, jobs and the seed call the
   a blocked item goes back to open or in progress; a done item whose verification fails
   goes back to in progress; a cancelled item may be reopened. Verified is final.
 - Edit: admins; account managers on the account's team; whoever owns or answers for it.
-- Verify: the item's accountable KAM, or an executive or admin, with a verification note.
+- Verify: with a verification note, by someone other than the item's owner (no one
+  verifies their own fix): its accountable KAM, or an executive or admin.
 - Stale: an open, in-progress or blocked item with no progress update for 14 days.
 - Overdue: past its due date (in the tenant's time zone) and not done, verified or
   cancelled.
@@ -82,12 +83,27 @@ def can_edit(item, user, role):
 
 
 def can_verify(item, user, role):
-    """Executives and admins verify any item; the accountable KAM their own, unless their
-    role is read-only."""
+    """Whether `user` may verify `item`'s fix: never its owner, who did the work (a second
+    pair of eyes is the point of verifying); else executives and admins any item, and the
+    accountable KAM theirs, unless their role is read-only."""
+    if user.pk is None or user.pk == item.owner_id:
+        return False
     if roles.allows(role, "verify_opl_items"):
         return True
-    return (roles.allows(role, "work_opl_items") and user.pk is not None
-            and user.pk == item.accountable_id)
+    return roles.allows(role, "work_opl_items") and user.pk == item.accountable_id
+
+
+def verify_refusal(item, user):
+    """Why `user` may not verify `item` (for the page and the field error)."""
+    if user.pk is not None and user.pk == item.owner_id:
+        return OWNER_CANNOT_VERIFY
+    return ONLY_VERIFIERS
+
+
+OWNER_CANNOT_VERIFY = _("The owner of an item does not verify their own fix: its "
+                        "accountable KAM (when someone else did the work), an executive or an "
+                        "administrator does.")
+ONLY_VERIFIERS = _("Only the accountable KAM, an executive or an administrator may verify.")
 
 
 def can_update(item, user, role):
@@ -112,8 +128,7 @@ def check_transition(item, new_status, *, user, role, reason="", verification=""
             "current": Status(item.status).label, "new": Status(new_status).label}
     elif new_status == Status.VERIFIED:
         if not can_verify(item, user, role):
-            errors["status"] = _(
-                "Only the accountable KAM, an executive or an administrator may verify.")
+            errors["status"] = verify_refusal(item, user)
         if not (verification or item.verification or "").strip():
             errors["verification"] = _("Say how the fix was verified.")
     if new_status in NEEDS_REASON and not (reason or "").strip():

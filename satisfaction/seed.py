@@ -151,16 +151,21 @@ def _opl(rng, tenant, staff, customers, fallback, plan):
             due_date=today + timedelta(days=rng.randint(-25, 40)), root_cause=cause,
             action=action)
         accountable = item.accountable or owner or fallback
+        # Someone other than the owner verifies the fix (satisfaction.opl.can_verify).
+        verifier = next((user for user in (accountable, fallback)
+                         if user is not None and user != owner), None)
         role = Role.ADMIN
         steps = {"open": [], "in_progress": ["in_progress"], "blocked": ["in_progress", "blocked"],
                  "done": ["in_progress", "done"], "verified": ["in_progress", "done", "verified"],
                  "cancelled": ["cancelled"]}[state]
+        if verifier is None:
+            steps = [step for step in steps if step != "verified"]
         progress = 0
         for step in steps:
             progress = {"in_progress": rng.choice([20, 40, 60]), "blocked": progress,
                         "done": 100, "verified": 100, "cancelled": progress}[step]
             services.add_update(
-                item, user=accountable, role=role,
+                item, user=verifier if step == "verified" else accountable, role=role,
                 note={"in_progress": "Containment agreed with the customer; analysis started.",
                       "blocked": "Waiting for the customer's drawing release.",
                       "done": "Action implemented at the plant.",

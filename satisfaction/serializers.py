@@ -87,7 +87,9 @@ class InvitationLinkSerializer(serializers.Serializer):
     department = serializers.ChoiceField(choices=Department.choices)
     contact = serializers.IntegerField(allow_null=True)
     emailed = serializers.BooleanField()
-    url = serializers.URLField(help_text=_("The respondent's link. Shown only in this answer."))
+    url = serializers.URLField(allow_null=True, help_text=_(
+        "The respondent's link. Shown only in this answer; null for a link that is "
+        "e-mailed to the contact (the e-mail carries a link of its own)."))
 
 
 class CampaignOpenSerializer(serializers.Serializer):

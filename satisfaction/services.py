@@ -12,17 +12,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import TYPE_CHECKING, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
+from jobs import outbox
 from kam.periods import Quarter
 from kam.tenancy import cross_tenant
+from notifications import emails
 from notifications.emails import from_address
 
 from . import opl
@@ -55,6 +58,7 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from accounts.models import Tenant, User
+    from notifications.models import OutgoingEmail
 
 DEFAULT_TIERS = (Tier.A, Tier.B)
 SURVEY_DEPARTMENTS = (Department.PURCHASING, Department.ENGINEERING, Department.LOGISTICS,
@@ -266,9 +270,16 @@ def best_contact(contacts: Sequence[Contact]) -> Contact | None:
 class OpenResult:
     campaign: Campaign
     surveys: int = 0
-    # [(invitation, raw token)] — the only moment the raw tokens exist.
+    # [(invitation, raw token)] of the links to hand over — the only moment the raw tokens
+    # exist. With `email_links`, those whose contact has an e-mail address are not here:
+    # their e-mail carries a link of its own, issued when it is sent.
     links: list = field(default_factory=list)
-    emailed: int = 0
+    # The invitations whose link is e-mailed once the opening commits.
+    emailing: list = field(default_factory=list)
+
+    @property
+    def emailed(self):
+        return len(self.emailing)
 
 
 def respond_path(raw_token: str) -> str:
@@ -276,11 +287,14 @@ def respond_path(raw_token: str) -> str:
 
 
 @transaction.atomic
-def open_campaign(campaign: Campaign, *, user: User | None = None, base_url: str | None = None,
+def open_campaign(campaign: Campaign, *, user: User | None = None, email_links: bool = False,
                   today: date | None = None) -> OpenResult:
     """Create one survey per included customer and one invitation per department the
-    template asks (addressed to the department's best contact, if any); e-mail the links
-    to contacts with an address when `base_url` is given. Returns an OpenResult."""
+    template asks (addressed to the department's best contact, if any). With
+    `email_links`, the links of contacts with an address are e-mailed after the commit
+    (queued here, sent by a task through the outbox; one that fails is retried by the
+    tenant's next job run), never from inside this transaction: an e-mail sent before a
+    rollback would carry a link that never works. Returns an OpenResult."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     tenant = campaign.tenant
     today = today or tenant.today()
@@ -319,8 +333,11 @@ def open_campaign(campaign: Campaign, *, user: User | None = None, base_url: str
     campaign.status = Campaign.Status.OPEN
     campaign.opened_at = timezone.now()
     campaign.save(update_fields=["status", "opened_at"])
-    if base_url:
-        result.emailed = email_invitations(result.links, base_url=base_url)
+    if email_links:
+        result.emailing = [i for i in invitations if i.contact is not None and i.contact.email]
+        queue_link_emails(result.emailing)
+        emailing = set(result.emailing)
+        result.links = [(i, raw) for i, raw in result.links if i not in emailing]
     return result
 
 
@@ -368,21 +385,63 @@ def invitation_email(invitation: Invitation, raw: str, base_url: str, *,
     return InvitationEmail(str(subject), str(body), sender)
 
 
-def email_invitations(links: Sequence[tuple[Invitation, str]], *, base_url: str) -> int:
-    """E-mail each link to its contact, in the invitation's language; returns the count."""
-    sent = 0
-    now = timezone.now()
-    for invitation, raw in links:
-        contact = invitation.contact
-        if contact is None or not contact.email:
-            continue
-        subject, body, sender = invitation_email(invitation, raw, base_url)
-        send_mail(subject, body, sender, [contact.email])
-        invitation.sent_at = now
-        sent += 1
-    if sent:
-        Invitation.objects.bulk_update([i for i, _raw in links if i.sent_at], ["sent_at"])
-    return sent
+INVITATION_EMAIL = "invitation"  # the e-mail ledger's kind of the link e-mails
+
+
+def invitation_email_key(invitation: Invitation, *, week: date | None = None) -> str:
+    """The ledger key of an invitation's first e-mail, or of its chaser in `week`."""
+    if week is None:
+        return f"invitation:{invitation.pk}"
+    return f"invitation-chase:{invitation.pk}:{week.isoformat()}"
+
+
+def queue_link_emails(invitations: Sequence[Invitation], *, week: date | None = None,
+                      publish: bool = True) -> list[Invitation]:
+    """Queue the link e-mail of each invitation (first ones, or the chasers of `week`), to
+    be sent once (`write_link_email` writes them). With `publish`, a task sends them once
+    the current transaction commits (jobs.outbox); otherwise the next job run's e-mails
+    do. Returns the invitations newly queued."""
+    queued = []
+    for invitation in invitations:
+        _email, created = emails.queue_secret(
+            tenant=invitation.tenant, dedup_key=invitation_email_key(invitation, week=week),
+            kind=INVITATION_EMAIL, to_address=invitation.contact.email,
+            subject=str(invitation.survey.campaign.period))
+        if created:
+            queued.append(invitation)
+    if queued and publish:
+        outbox.enqueue("satisfaction.tasks.send_link_emails", tenant_id=queued[0].tenant_id)
+    return queued
+
+
+def write_link_email(email: OutgoingEmail) -> emails.Content | None:
+    """The e-mail of a queued invitation link, called by notifications.emails when it
+    sends it, in the transaction of the sending: a new link is issued (only the hash of a
+    token is stored, so no earlier one can be sent), kept only if the e-mail goes out —
+    if it fails, the link the contact already has keeps working. None if the invitation
+    no longer waits for an answer (answered, revoked, expired, campaign closed)."""
+    prefix, _sep, rest = email.dedup_key.partition(":")
+    reminder = prefix == "invitation-chase"
+    answered = Response.objects.filter(survey=OuterRef("survey"),
+                                       department=OuterRef("department"))
+    invitation = (Invitation.objects
+                  .filter(pk=rest.split(":", 1)[0], responded_at__isnull=True,
+                          revoked_at__isnull=True, expires_at__gt=timezone.now(),
+                          survey__campaign__status=Campaign.Status.OPEN)
+                  .exclude(Exists(answered))
+                  .select_related("survey__campaign", "contact", "tenant").first())
+    contact = invitation.contact if invitation is not None else None
+    if contact is None or not contact.email:
+        return None
+    raw = reissue_invitation(invitation)
+    # The contact's language may have been set since the campaign opened.
+    language = invitation_language(contact, invitation.tenant)
+    invitation.language, invitation.sent_at = language, timezone.now()
+    invitation.save(update_fields=["language", "sent_at"])
+    subject, body, sender = invitation_email(invitation, raw, settings.SITE_URL,
+                                             reminder=reminder)
+    return emails.Content(subject=subject, text=body, html=emails.html_from_text(body),
+                          to_address=contact.email, from_email=sender)
 
 
 @transaction.atomic

@@ -270,8 +270,7 @@ def campaign_detail(request, pk):
 def campaign_open(request, pk):
     campaign = get_object_or_404(Campaign, pk=pk)
     try:
-        result = services.open_campaign(campaign, user=request.user,
-                                        base_url=request.build_absolute_uri("/"))
+        result = services.open_campaign(campaign, user=request.user, email_links=True)
     except ValidationError as exc:
         for messages_ in exc.message_dict.values():
             for message in messages_:
@@ -279,11 +278,15 @@ def campaign_open(request, pk):
         return redirect("campaign_detail", pk=campaign.pk)
     messages.success(request, _(
         "Campaign opened: %(surveys)s surveys, %(links)s invitation links, %(emailed)s "
-        "e-mailed.") % {"surveys": result.surveys, "links": len(result.links),
-                        "emailed": result.emailed})
+        "of them being e-mailed.") % {
+        "surveys": result.surveys, "links": len(result.links) + result.emailed,
+        "emailed": result.emailed})
+    # The e-mailed ones carry a link of their own (issued when sent): none to show here.
     links = [{"invitation": invitation, "customer": invitation.survey.customer,
               "url": request.build_absolute_uri(services.respond_path(raw))}
              for invitation, raw in result.links]
+    links += [{"invitation": invitation, "customer": invitation.survey.customer, "url": ""}
+              for invitation in result.emailing]
     return page(request, "satisfaction/links.html", {"campaign": result.campaign,
                                                      "links": links})
 

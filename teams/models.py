@@ -10,17 +10,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kam import bounds
 from kam.periods import PERIOD_RE, Quarter, period_bounds, validate_period
 from kam.tenancy import TenantOwnedModel
 
-SCORE = [MinValueValidator(1), MaxValueValidator(5)]
-PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
-COEFFICIENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+SCORE_RANGE = (1, 5)
+SCORE = bounds.between(*SCORE_RANGE)
+PERCENT = bounds.between(0, 100)
+COEFFICIENT = bounds.between(Decimal("0"), Decimal("1"))
+# Up to 200 % for over-achievement.
+ATTAINMENT_RANGE = (0, 200)
+YEAR_RANGE = (bounds.MIN_YEAR, bounds.MAX_YEAR)
+QUARTER_RANGE = (1, 4)
 
 
 class TeamRole(models.TextChoices):
@@ -169,7 +174,7 @@ class Review(ConstraintsCheckedInClean, TenantOwnedModel):
     objectives = models.TextField(_("objectives set last quarter"), blank=True)
     attainment = models.PositiveSmallIntegerField(
         _("attainment %"), null=True, blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(200)],
+        validators=bounds.between(*ATTAINMENT_RANGE),
         help_text=_("How far last quarter's objectives were reached (100 = fully; up to "
                     "200 for over-achievement)."))
     business_results = models.PositiveSmallIntegerField(_("business results"),
@@ -199,6 +204,11 @@ class Review(ConstraintsCheckedInClean, TenantOwnedModel):
                                     name="review_unique_period"),
             models.CheckConstraint(condition=Q(coefficient__gte=0) & Q(coefficient__lte=1),
                                    name="review_coefficient_0_1"),
+            bounds.check_between("attainment", *ATTAINMENT_RANGE,
+                                 name="review_attainment_range"),
+            *(bounds.check_between(field, *SCORE_RANGE, name=f"review_{field}_range")
+              for field in ["business_results", "customer_satisfaction", "project_delivery",
+                            "collaboration", "capability_growth"]),
         ]
         indexes = [models.Index(fields=["tenant", "period"])]
         verbose_name = _("quarterly review")
@@ -251,11 +261,9 @@ class Recognition(ConstraintsCheckedInClean, TenantOwnedModel):
         BEST_TEAM = "annual_best_team", _("Annual best team")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000),
-                                                                   MaxValueValidator(2100)])
+    year = models.PositiveSmallIntegerField(_("year"), validators=bounds.between(*YEAR_RANGE))
     quarter = models.PositiveSmallIntegerField(
-        _("quarter"), null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        _("quarter"), null=True, blank=True, validators=bounds.between(*QUARTER_RANGE),
         help_text=_("For quarterly awards only."))
     team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True,
                              related_name="recognitions", verbose_name=_("team"))
@@ -273,6 +281,8 @@ class Recognition(ConstraintsCheckedInClean, TenantOwnedModel):
             models.UniqueConstraint(fields=["tenant", "year"],
                                     condition=Q(kind="annual_best_team"),
                                     name="recognition_one_best_team_a_year"),
+            bounds.check_between("year", *YEAR_RANGE, name="recognition_year_range"),
+            bounds.check_between("quarter", *QUARTER_RANGE, name="recognition_quarter_range"),
         ]
         verbose_name = _("recognition")
 

@@ -71,6 +71,9 @@ class Stack:
                "DATABASE_URL": subprocess_database_url(), "REDIS_URL": self.redis_url,
                "DB_CONN_MAX_AGE": "0", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "INFO"}
         env.pop("KAM_BEAT_INTERVAL", None)
+        # The application's processes: its role only (the owner's URL names the real
+        # database, not the test one).
+        env.pop("DATABASE_OWNER_URL", None)
         env.update(extra)
         return env
 

@@ -97,7 +97,8 @@ def test_the_database_refuses_codes_that_differ_only_by_case(tenant, model, fact
         row = factory(tenant=tenant, code="ABC-1")
     table = model._meta.db_table
     columns = [f.column for f in model._meta.concrete_fields if f.column not in ("id",)]
-    with transaction.atomic(), connection.cursor() as cursor:
+    # In the tenant: raw SQL too sees and writes only its rows (row-level security).
+    with tenant_context(tenant), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = %s",  # noqa: S608
                        [row.pk])
         values = list(cursor.fetchone())

@@ -20,9 +20,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = BASE_DIR / "kam" / "settings.py"
 COMPOSE_FILE = BASE_DIR / "docker-compose.yml"
 DOCKERFILE = BASE_DIR / "Dockerfile"
+ROLES_SCRIPT = BASE_DIR / "deploy" / "postgres" / "10-kam-roles.sh"
 
-SERVICES = {"web", "worker", "beat", "postgres", "redis"}
+SERVICES = {"migrate", "web", "worker", "beat", "postgres", "redis"}
 APP_SERVICES = ("web", "worker", "beat")
+# Services that run once and exit; the others wait for them to finish successfully.
+ONE_SHOT = {"migrate"}
 
 
 def random_secret_key(length=50):
@@ -105,13 +108,18 @@ def test_ops_endpoints_answer_plain_http_in_production():
         ({"SECRET_KEY": ""}, "SECRET_KEY"),
         ({"SECRET_KEY": "too-short-0123456789"}, "SECRET_KEY"),
         ({"SECRET_KEY": "dev-insecure-" + "x" * 40}, "SECRET_KEY"),
+        # As strict as Django's deploy check: 50 characters, 5 different ones, not a key
+        # Django generated for development.
+        ({"SECRET_KEY": random_secret_key(49)}, "SECRET_KEY"),
+        ({"SECRET_KEY": "abcd" * 20}, "SECRET_KEY"),
+        ({"SECRET_KEY": "django-insecure-" + random_secret_key(50)}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS"),
         # DEBUG defaults to off: without it, the production rules apply too.
         ({"DEBUG": None, "SECRET_KEY": None}, "SECRET_KEY"),
     ],
-    ids=["no-key", "empty-key", "short-key", "dev-key", "no-hosts", "blank-hosts",
-         "debug-unset"],
+    ids=["no-key", "empty-key", "short-key", "dev-key", "49-characters", "4-different",
+         "django-insecure", "no-hosts", "blank-hosts", "debug-unset"],
 )
 def test_debug_off_refuses_to_start_when_misconfigured(overrides, variable):
     result = manage("check", env=production_env(**overrides))
@@ -119,6 +127,22 @@ def test_debug_off_refuses_to_start_when_misconfigured(overrides, variable):
     assert result.returncode != 0, result.stdout
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr
+
+
+def test_the_settings_key_rule_is_djangos_deploy_check():
+    """The numbers the settings check are those of Django's own check (security.W009)."""
+    from django.core.checks.security import base
+
+    text = SETTINGS_FILE.read_text(encoding="utf-8")
+    assert f"len(SECRET_KEY) < {base.SECRET_KEY_MIN_LENGTH}" in text
+    assert f"len(set(SECRET_KEY)) < {base.SECRET_KEY_MIN_UNIQUE_CHARACTERS}" in text
+    assert f'"{base.SECRET_KEY_INSECURE_PREFIX}"' in text
+
+
+def test_a_key_that_passes_djangos_check_starts_the_site():
+    result = manage("check", env=production_env(SECRET_KEY=random_secret_key(50)))
+
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- (c) docker-compose.yml ------------------------------------------------------------
@@ -176,7 +200,7 @@ def depends_on(service):
     return deps
 
 
-def test_compose_has_the_five_services(compose):
+def test_compose_has_the_services(compose):
     assert set(compose["services"]) >= SERVICES
 
 
@@ -187,6 +211,10 @@ def test_compose_every_service_is_healthchecked_or_waits_for_healthy_ones(compos
         deps = depends_on(service)
         for dep_name, dep in deps.items():
             assert dep_name in services, f"{name} depends on unknown service {dep_name}"
+            if dep_name in ONE_SHOT:
+                assert dep.get("condition") == "service_completed_successfully", dep_name
+                assert services[dep_name].get("restart") == "no", dep_name
+                continue
             assert dep.get("condition") == "service_healthy", f"{name} -> {dep_name}"
             assert services[dep_name].get("healthcheck", {}).get("test"), (
                 f"{name} waits for {dep_name} to be healthy, but it has no healthcheck"
@@ -196,6 +224,8 @@ def test_compose_every_service_is_healthchecked_or_waits_for_healthy_ones(compos
         )
     for name in APP_SERVICES:
         assert {"postgres", "redis"} <= set(depends_on(services[name])), name
+    # The migrations are done before web starts (and worker and beat wait for web).
+    assert "migrate" in depends_on(services["web"])
 
 
 def test_compose_healthchecks_use_the_right_probes(compose):
@@ -218,7 +248,10 @@ def test_compose_commands(compose):
         return " ".join(cmd) if isinstance(cmd, list) else cmd
 
     web = command("web")
-    assert web.index("migrate") < web.index("collectstatic") < web.index("gunicorn kam.wsgi")
+    # The migrations run in a service of their own, as the owner of the tables.
+    assert command("migrate") == "python manage.py migrate --noinput"
+    assert "migrate" not in web
+    assert web.index("collectstatic") < web.index("gunicorn kam.wsgi")
     assert "celery -A kam worker" in command("worker")
     assert "celery -A kam beat" in command("beat")
     assert services["postgres"]["image"].split(":")[1].startswith("15")
@@ -242,6 +275,49 @@ def test_compose_app_environment_matches_settings(compose):
     # Worker and beat run the same code: same settings.
     for name in ("worker", "beat"):
         assert services[name]["environment"] == web_env, name
+
+
+COMPOSE_DATABASE_URL = re.compile(
+    r"postgres(?:ql)?://(?P<user>\w+):\$\{(?P<password>\w+):\?[^}]*\}@postgres:5432/(?P<db>\w+)$")
+
+
+def test_compose_migrates_as_the_owner_and_runs_as_a_role_owning_nothing(compose):
+    services = compose["services"]
+    web_env = services["web"]["environment"]
+    migrate_env = services["migrate"]["environment"]
+    assert "DATABASE_OWNER_URL" in env_read_by_settings()
+    # The migrations: the application's settings plus the owner's URL, which no other
+    # service is given.
+    assert "DATABASE_OWNER_URL" not in web_env
+    assert {k: v for k, v in migrate_env.items() if k != "DATABASE_OWNER_URL"} == web_env
+    app = COMPOSE_DATABASE_URL.match(web_env["DATABASE_URL"])
+    owner = COMPOSE_DATABASE_URL.match(migrate_env["DATABASE_OWNER_URL"])
+    assert app and owner
+    assert app["db"] == owner["db"] and app["user"] != owner["user"]
+    assert "postgres" not in (app["user"], owner["user"]), "the superuser only creates roles"
+
+    # The superuser creates both roles, with the passwords the URLs use, by the script.
+    postgres = services["postgres"]
+    assert {"POSTGRES_PASSWORD", app["password"], owner["password"]} <= set(
+        postgres["environment"])
+    assert "./deploy/postgres:/docker-entrypoint-initdb.d:ro" in postgres["volumes"]
+    assert os.access(ROLES_SCRIPT, os.X_OK), "the image runs an executable script"
+    script = ROLES_SCRIPT.read_text(encoding="utf-8")
+    assert f"${{KAM_DB_OWNER:-{owner['user']}}}" in script
+    assert f"${{KAM_DB_APP:-{app['user']}}}" in script
+    assert f"${{KAM_DB_NAME:-{app['db']}}}" in script
+    assert {owner["password"], app["password"]} <= set(re.findall(r"\$\{?(\w+)", script))
+    # Neither role may pass row-level security (superusers and BYPASSRLS roles do).
+    assert script.count("WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS") == 2
+
+
+def test_an_owner_url_naming_another_database_refuses_to_start():
+    result = manage("check", env=production_env(
+        DATABASE_URL="postgres://kam_app:secret@db.example.com:5432/kam",
+        DATABASE_OWNER_URL="postgres://kam_owner:secret@db.example.com:5432/other"))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "DATABASE_OWNER_URL" in result.stderr
 
 
 def test_env_probe_sees_what_settings_read():

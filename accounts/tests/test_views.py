@@ -85,7 +85,8 @@ def test_admin_adds_a_member_and_changes_the_role(admin_client, tenant):
     response = admin_client.post(reverse("member_edit", args=[membership.pk]),
                                  {"role": "viewer", "is_active": "on"})
     assert response.status_code == 302
-    membership.refresh_from_db()
+    with tenant_context(tenant):
+        membership.refresh_from_db()
     assert membership.role == "viewer"
 
 
@@ -102,7 +103,8 @@ def test_last_admin_cannot_demote_themselves(admin_client, admin_membership):
                                  {"role": "viewer", "is_active": "on"})
     assert response.status_code == 200
     assert "at least one administrator" in response.content.decode()
-    admin_membership.refresh_from_db()
+    with tenant_context(admin_membership.tenant):
+        admin_membership.refresh_from_db()
     assert admin_membership.role == "admin"
 
 
@@ -223,7 +225,8 @@ def test_revoke_token(admin_client, tenant, admin_membership):
     with tenant_context(tenant):
         token = ApiToken.objects.get(name="ERP")
     admin_client.post(reverse("token_revoke", args=[token.pk]))
-    token.refresh_from_db()
+    with tenant_context(tenant):
+        token.refresh_from_db()
     assert token.revoked_at is not None
 
 

@@ -366,7 +366,7 @@ def test_customers_import_creates_updates_and_links_groups(admin_client, tenant,
     commit(admin_client, run_tasks, pk)
     assert job_of(tenant, pk).status == ImportJob.Status.DONE
     with tenant_context(tenant):
-        by_code = {c.code: c for c in Customer.objects.select_related("parent")}
+        by_code = {c.code: c for c in Customer.objects.select_related("parent", "region")}
     updated = by_code["OEM-1"]
     assert updated.pk == existing.pk
     assert (updated.name, updated.city) == ("New name", "Wuhan")  # no city column: unchanged

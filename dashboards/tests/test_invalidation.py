@@ -109,14 +109,31 @@ def a_field_to_change(model):
                 and not field.null:
             return field.name, lambda row, name=field.name: (
                 getattr(row, name) + datetime.timedelta(days=1))
-    for field in model._meta.concrete_fields:  # else a number, one up
+    for field in model._meta.concrete_fields:  # else a number, one up (or within its range)
         if (field.primary_key or field.is_relation or not field.editable or field.unique
                 or field.choices):
             continue
         if field.get_internal_type() in ("IntegerField", "PositiveIntegerField",
                                          "PositiveSmallIntegerField", "DecimalField"):
-            return field.name, lambda row, name=field.name: (getattr(row, name) or 0) + 1
+            return field.name, lambda row, field=field: another_number(field, row)
     return None, None
+
+
+def another_number(field, row):
+    """A value of `field` other than `row`'s and within the field's validators' range
+    (the database checks it too: kam.bounds)."""
+    from django.core.validators import MaxValueValidator, MinValueValidator
+
+    current = getattr(row, field.name) or 0
+    low = max((v.limit_value for v in field.validators if isinstance(v, MinValueValidator)),
+              default=None)
+    high = min((v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)),
+               default=None)
+    for value in (current + 1, current - 1, low, high):
+        if (value is not None and value != current and (low is None or value >= low)
+                and (high is None or value <= high)):
+            return value
+    raise AssertionError(f"{field} has no other value")
 
 
 SOURCES = sorted(DASHBOARD_SOURCES, key=lambda model: model._meta.label)

@@ -360,7 +360,7 @@ def big_campaign(in_tenant):
     today = in_tenant.today()
     campaign = services.create_campaign(in_tenant, year=today.year, quarter=2,
                                         template=template, closes_on=today, customers=customers)
-    return services.open_campaign(campaign, base_url="https://kam.example.com").campaign
+    return services.open_campaign(campaign, email_links=True).campaign
 
 
 def _answers_file(campaign, customers, score):

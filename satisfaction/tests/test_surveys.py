@@ -64,7 +64,7 @@ def sender_of(message):
      "华鑫汽车内饰 诚邀您评价我们在 {period} 作为您的供应商的表现"),
 ], ids=["English", "简体中文"])
 def test_invitation_emails_name_the_supplier_in_the_contacts_language(
-        in_tenant, settings, language, supplier, subject, greeting, ask):
+        in_tenant, settings, open_and_email, language, supplier, subject, greeting, ask):
     settings.DEFAULT_FROM_EMAIL = "KAM <surveys@kam.example.com>"
     in_tenant.name, in_tenant.default_language = supplier, language
     in_tenant.save(update_fields=["name", "default_language"])
@@ -75,7 +75,7 @@ def test_invitation_emails_name_the_supplier_in_the_contacts_language(
         in_tenant, year=2031, quarter=3, template=services.ensure_default_template(in_tenant),
         closes_on=in_tenant.today() + timedelta(days=20))
 
-    services.open_campaign(campaign, base_url="https://kam.example.com")
+    open_and_email(campaign)
 
     [message] = mail.outbox
     assert sender_of(message) == (f"{supplier} via KAM", "surveys@kam.example.com")
@@ -85,7 +85,7 @@ def test_invitation_emails_name_the_supplier_in_the_contacts_language(
     assert message.body.rstrip().endswith(supplier)
 
 
-def test_a_contacts_own_language_wins_over_the_workspaces(in_tenant, settings):
+def test_a_contacts_own_language_wins_over_the_workspaces(in_tenant, settings, open_and_email):
     in_tenant.name, in_tenant.default_language = "Huaxin Automotive Interiors", "en"
     in_tenant.save(update_fields=["name", "default_language"])
     customer = CustomerFactory(tenant=in_tenant, tier="A")
@@ -97,7 +97,7 @@ def test_a_contacts_own_language_wins_over_the_workspaces(in_tenant, settings):
         in_tenant, year=2031, quarter=3, template=services.ensure_default_template(in_tenant),
         closes_on=in_tenant.today() + timedelta(days=20))
 
-    services.open_campaign(campaign, base_url="https://kam.example.com")
+    open_and_email(campaign)
 
     by_address = {message.to[0]: message for message in mail.outbox}
     assert by_address["li.wei@oem.example.com"].body.startswith("尊敬的 Li Wei：")

@@ -10,11 +10,11 @@ from django.urls import reverse
 
 from kam.tenancy import tenant_context
 from satisfaction import services
-from satisfaction.models import OplItem, OplProposal, OplUpdate, Response, Survey
+from satisfaction.models import Invitation, OplItem, OplProposal, OplUpdate, Response, Survey
 from teams.tests.factories import TeamMemberFactory
 from tests.factories import MembershipFactory
 
-from .factories import OplItemFactory, OplProposalFactory
+from .factories import InvitationFactory, OplItemFactory, OplProposalFactory
 from .test_import import import_answers
 
 API = "/api/v1"
@@ -156,3 +156,24 @@ def test_an_import_names_the_rows_of_other_teams_accounts(survey_setup):
         (3, "customer_code")]
     assert beta.code in result.errors[0][2]
     assert not Response.objects.exists()
+
+
+def test_survey_links_are_reissued_by_the_accounts_team_only(client, bearer_client, tenant,
+                                                             team_accounts):
+    manager, mine, theirs = team_accounts
+    own = InvitationFactory(tenant=tenant, survey__customer=mine)
+    other = InvitationFactory(tenant=tenant, survey__customer=theirs)
+    with tenant_context(tenant):
+        other_hash = Invitation.objects.get(pk=other.pk).token_hash
+    api = bearer_client(manager)
+    client.force_login(manager.user)
+
+    api_other = api.post(f"{API}/invitations/{other.pk}/link/")
+    page_other = client.post(reverse("invitation_link", args=[other.survey_id, other.pk]))
+    api_own = api.post(f"{API}/invitations/{own.pk}/link/")
+
+    assert api_other.status_code == 403 and page_other.status_code == 403
+    assert api_own.status_code == 200, api_own.content
+    assert "/satisfaction/r/" in api_own.json()["url"]
+    with tenant_context(tenant):
+        assert Invitation.objects.get(pk=other.pk).token_hash == other_hash

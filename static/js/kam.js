@@ -67,6 +67,25 @@
     });
   }
 
+  // Behaviours the templates ask for by attribute, since the Content-Security-Policy runs
+  // no inline handler: data-submit-on-change (a select that submits its form, such as the
+  // language switch), data-confirm (a form that asks before it submits) and data-print.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.matches && field.matches("[data-submit-on-change]") && field.form) {
+      field.form.submit();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) window.print();
+  });
+
   scan(document);
   document.addEventListener("htmx:load", function (event) { scan(event.target); });
   window.addEventListener("load", function () {

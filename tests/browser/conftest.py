@@ -2,9 +2,12 @@
 package, `CHROMIUM_PATH`, default /usr/bin/chromium); no browser is downloaded.
 
 Fixtures: `browser` (one Chromium per module), `page` (a new context at a desktop size,
-`page.errors` collects JavaScript errors), `new_page(**context options)` for other
-viewports or a second, logged-out visitor. Helpers: `url`, `log_in`, `assert_accessible`
-(axe-core, vendored: no serious or critical violation), `drawn_charts`, `screenshot`.
+`page.errors` collects JavaScript errors, `page.csp_violations` what the browser refused
+under the Content-Security-Policy), `new_page(**context options)` for other viewports or
+a second, logged-out visitor. Every page a test opens must end with no CSP violation (the
+fixture checks at the end of the test). Helpers: `url`, `log_in`, `assert_accessible`
+(axe-core, vendored: no serious or critical violation, and no CSP violation so far),
+`assert_no_csp_violations`, `drawn_charts`, `screenshot`.
 """
 
 import os
@@ -19,7 +22,9 @@ from django.urls import reverse
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-AXE = Path(settings.BASE_DIR) / "static" / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+# Loaded from the site's own static files: the pages' policy runs no inline script, so
+# axe-core cannot be injected as one.
+AXE_STATIC = "vendor/axe-core-4.14.1/axe.min.js"
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 SHOTS = (Path(settings.BASE_DIR) / "docs" / "screenshots"
          if os.environ.get("KAM_UPDATE_SCREENSHOTS") == "1"
@@ -66,16 +71,39 @@ def new_page(browser, live_server, transactional_db):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.errors = errors
+        page.csp_violations = collect_csp_violations(page)
+        pages.append(page)
         return page
 
+    pages = []
     yield make
+    violations = [f"{page.url}: {text}" for page in pages for text in page.csp_violations]
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+def collect_csp_violations(page):
+    """The console messages in which Chromium reports what the page's
+    Content-Security-Policy refused (an inline script or handler, a style element without
+    the nonce, a foreign source), as a list that fills while the page lives."""
+    violations = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    return violations
+
+
+def assert_no_csp_violations(page):
+    assert not page.csp_violations, f"{page.url}:\n" + "\n".join(page.csp_violations)
 
 
 def url(live_server, name, *args, query=""):
@@ -92,7 +120,8 @@ def log_in(page, live_server, user):
 
 def axe_violations(page):
     """Serious and critical axe-core violations of the page as it is now."""
-    page.add_script_tag(path=str(AXE))
+    origin = "/".join(page.url.split("/")[:3])
+    page.add_script_tag(url=f"{origin}{settings.STATIC_URL}{AXE_STATIC}")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — "
@@ -104,6 +133,7 @@ def axe_violations(page):
 def assert_accessible(page):
     problems = axe_violations(page)
     assert not problems, f"{page.url}:\n" + "\n".join(problems)
+    assert_no_csp_violations(page)
 
 
 def drawn_charts(page):

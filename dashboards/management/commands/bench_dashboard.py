@@ -28,6 +28,7 @@ from accounts.models import Membership, Role, Tenant, User
 from customers.cadence import ensure_default_standards
 from customers.models import Contact, Customer, Interaction, PeriodFigure, Region
 from dashboards import caching, derived, selectors
+from kam import db_roles
 from kam import periods as kam_periods
 from kam.tenancy import TenantOwnedModel, tenant_context
 from projects.models import Milestone, MilestoneKind, Programme
@@ -91,11 +92,9 @@ class Command(BaseCommand):
             with tenant_context(tenant), transaction.atomic():
                 self.seed(tenant, random.Random(seed), customers, quarters, milestones, opl)
             self.stdout.write(f"seeded in {time.perf_counter() - started:.1f} s")
-            if connection.vendor == "postgresql":
-                # As autovacuum would soon after a bulk load: plans from statistics of
-                # the empty tables would time a database no one runs.
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+            # As autovacuum would soon after a bulk load: plans from statistics of the
+            # empty tables would time a database no one runs.
+            db_roles.analyze()
         else:
             self.stdout.write("reusing the bench tenant (made with --keep)")
         try:
@@ -119,10 +118,8 @@ class Command(BaseCommand):
             Customer.objects.filter(is_active=True), tenant=tenant, everything=True), 1)
         self.stdout.write(f"nightly health refresh:  {seconds[0] * 1000:7.1f} ms, "
                           f"{queries} queries")
-        if connection.vendor == "postgresql":
-            # As autovacuum would after rewriting every customer's health.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE dashboards_accounthealth")
+        # As autovacuum would after rewriting every customer's health.
+        db_roles.analyze("dashboards_accounthealth")
 
         def all_panels():
             selectors.dashboard(selectors.scope_for(tenant))
