@@ -86,14 +86,17 @@ class cross_tenant:  # lower case: it reads as a function, `with cross_tenant():
     """Lift the tenant filter for code that reads several tenants by design.
 
     The one way past the tenant wall, in the ORM and in the database alike, so it is
-    audited: entering it logs the caller (logger `kam.tenancy`). A nested entry logs
-    nothing more: the outer one already said who crossed.
+    audited twice: every place that enters it is listed, with why, in
+    `tests/test_cross_tenant_paths.py` (a new one fails the suite until it is listed), and
+    entering it logs the caller at DEBUG (logger `kam.tenancy`; some paths run on every
+    request, so INFO would bury everything else). A nested entry logs nothing more: the
+    outer one already said who crossed.
     """
 
     def __enter__(self):
-        if not _cross_tenant.get():
+        if not _cross_tenant.get() and logger.isEnabledFor(logging.DEBUG):
             caller = sys._getframe(1)
-            logger.info("cross-tenant access by %s:%s (%s)", caller.f_globals.get("__name__"),
+            logger.debug("cross-tenant access by %s:%s (%s)", caller.f_globals.get("__name__"),
                         caller.f_lineno, caller.f_code.co_name)
         self._token = _cross_tenant.set(True)
 
