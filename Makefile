@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Development defaults; production sets DEBUG=0, SECRET_KEY and ALLOWED_HOSTS itself.
 export DEBUG ?= 1
 
-.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import bench-rls clean
+.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import bench-rls bench-webhooks clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ bench-dashboard: migrate
 # on the same throwaway tenant (PostgreSQL; BENCH_ARGS="--customers 20000 --rounds 5").
 bench-rls: migrate
 	$(BIN)/python manage.py bench_rls $(BENCH_ARGS)
+
+# Webhook events of a scoring run changing 2,500 tiers: the time to queue them in the run's
+# transaction and the delivery rate to a loopback receiver (BENCH_ARGS="--customers 10000").
+bench-webhooks: migrate
+	$(BIN)/python manage.py bench_webhooks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

@@ -62,6 +62,19 @@ def bearer_client(db):
 
 
 @pytest.fixture
+def api(tenant, bearer_client):
+    """`api(role="admin")`: a Bearer client of a new member of `tenant` with that role;
+    `.user` is the member."""
+
+    def make(role="admin"):
+        client = bearer_client(MembershipFactory(tenant=tenant, role=role))
+        client.user = client.api_token.user
+        return client
+
+    return make
+
+
+@pytest.fixture
 def admin_api_client(bearer_client, admin_membership):
     """A client with a Bearer token of `admin_membership` (tenant alpha, role admin)."""
     return bearer_client(admin_membership)
@@ -115,3 +128,10 @@ def celery_conf():
 def eager(celery_conf):
     """Run tasks in-process, even when REDIS_URL points at a real broker (CI)."""
     celery_conf(task_always_eager=True, task_eager_propagates=True)
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limits(settings):
+    """The suite sends many requests a minute with one token (the schema fuzzing); the rate
+    limits have their own tests (kam/tests/test_rate_limits.py)."""
+    settings.API_RATE_LIMITS = {"read": "1000000/minute", "write": "1000000/minute"}

@@ -3,7 +3,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 
-@extend_schema_serializer(many=False)  # one object, though the route is the `list` action
+@extend_schema_serializer(description=(
+    "The caller: their user, the workspace the token or session is for, and the role it "
+    "acts with."))
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="user.id")
     email = serializers.EmailField(source="user.email")
@@ -14,9 +16,12 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeViewSet(viewsets.ViewSet):
-    """The caller: user, tenant and role (of the token, or of the browser session)."""
+    """The caller: user, tenant and role (of the token, or of the browser session).
+    One object at `me/` (routed as a retrieve without an id: `singleton`)."""
+
+    singleton = True
 
     @extend_schema(responses=MeSerializer)
-    def list(self, request):
+    def retrieve(self, request):
         data = {"user": request.user, "tenant": request.tenant, "role": request.role}
         return Response(MeSerializer(data).data)

@@ -35,6 +35,10 @@ class Tenant(models.Model):
         validators=[RegexValidator(r"^[A-Z]{3}$", _("Use an ISO 4217 code such as CNY or EUR."))],
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The events some active webhook of the tenant subscribes to, kept by integrations
+    # (integrations.events.refresh_subscriptions): read with the tenant, so that a write
+    # path of a tenant without webhooks pays no query for them.
+    webhook_events = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

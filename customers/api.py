@@ -24,7 +24,7 @@ from accounts import roles
 from kam import messages as stored_messages
 from kam.imports import row_messages
 from kam.parsers import JSONParser
-from kam.viewsets import AccountWriteMixin, TenantModelViewSet
+from kam.viewsets import AccountWriteMixin, TenantModelViewSet, UpsertByKeyMixin, upsert_schema
 
 from . import scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
@@ -94,9 +94,10 @@ class BulkJSONParser(JSONParser):
 # --- customers ----------------------------------------------------------------------
 
 
-class CustomerViewSet(WriteViewSet):
+class CustomerViewSet(UpsertByKeyMixin, WriteViewSet):
     """Customers with their current tier. `tier`, `tier_source` and `score` come from the
-    scoring runs and overrides and are read-only."""
+    scoring runs and overrides and are read-only. By code: `?code=`, and
+    `GET|PUT customers/by-code/{code}/` (upsert)."""
 
     queryset = Customer.objects.all()
     serializer_class = CustomerSerializer
@@ -106,6 +107,11 @@ class CustomerViewSet(WriteViewSet):
                        "updated_at"]
     ordering = ["name", "id"]
     account_path = ()
+
+    @upsert_schema("code", "customer", CustomerSerializer)
+    @action(detail=False, methods=["get", "put"], url_path=r"by-code/(?P<code>[^/]+)")
+    def by_code(self, request, code=None):
+        return self._by_key(request, "code", code)
 
     def account_of(self, obj):
         return obj if isinstance(obj, Customer) else None
@@ -190,8 +196,9 @@ class TierOverrideViewSet(viewsets.ReadOnlyModelViewSet):
         return context
 
 
-class PeriodFigureViewSet(WriteViewSet):
-    """Quarterly figures per customer: one row per customer and period."""
+class PeriodFigureViewSet(UpsertByKeyMixin, WriteViewSet):
+    """Quarterly figures per customer: one row per customer and period. By external id:
+    `?external_id=`, and `GET|PUT customer-figures/by-external-id/{external_id}/`."""
 
     queryset = PeriodFigure.objects.select_related("customer")
     serializer_class = PeriodFigureSerializer
@@ -200,12 +207,18 @@ class PeriodFigureViewSet(WriteViewSet):
     ordering_fields = ["period", "revenue", "customer__code", "updated_at"]
     ordering = ["customer__code", "-period", "id"]
 
+    @upsert_schema("external_id", "figure", PeriodFigureSerializer)
+    @action(detail=False, methods=["get", "put"],
+            url_path=r"by-external-id/(?P<external_id>[^/]+)")
+    def by_external_id(self, request, external_id=None):
+        return self._by_key(request, "external_id", external_id)
+
     @extend_schema(
         request=FigureBulkRowSerializer(many=True),
         responses={
             200: FigureBulkResultSerializer,
-            400: OpenApiResponse(FigureBulkErrorsSerializer,
-                                 description="Nothing was written; every bad row is named."),
+            400: OpenApiResponse(description="Nothing was written; every bad row is named "
+                                 "under `errors`."),
         },
         summary="Upsert figures in bulk, all or nothing",
         description=f"A JSON list of up to {MAX_BULK_ROWS:,} rows keyed by `customer_code` "
@@ -361,8 +374,9 @@ class ContactFilter(django_filters.FilterSet):
                   "counterpart"]
 
 
-class ContactViewSet(WriteViewSet):
-    """People at the customers, placed on the relationship map."""
+class ContactViewSet(UpsertByKeyMixin, WriteViewSet):
+    """People at the customers, placed on the relationship map. By external id:
+    `?external_id=`, and `GET|PUT contacts/by-external-id/{external_id}/`."""
 
     queryset = Contact.objects.all()
     serializer_class = ContactSerializer
@@ -370,6 +384,12 @@ class ContactViewSet(WriteViewSet):
     search_fields = ["name", "title", "email"]
     ordering_fields = ["name", "department", "level", "influence", "strength",
                        "last_contact_on"]
+
+    @upsert_schema("external_id", "contact", ContactSerializer)
+    @action(detail=False, methods=["get", "put"],
+            url_path=r"by-external-id/(?P<external_id>[^/]+)")
+    def by_external_id(self, request, external_id=None):
+        return self._by_key(request, "external_id", external_id)
 
 
 class InteractionFilter(django_filters.FilterSet):

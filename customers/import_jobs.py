@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts import roles
+from integrations import events
 from kam import messages
 from kam.imports import files, kinds, rows
 from kam.imports.rows import ChangePreview, RowError
@@ -151,6 +152,10 @@ def _write(job, kind, context, parsed):
             transaction.set_rollback(True)
         else:
             kind.write(context, checked, progress=lambda done: set_progress(job, rows_done=done))
+            events.emit("import.completed", tenant=job.tenant, records=[{"import": {
+                "id": job.pk, "kind": job.kind, "file_name": job.original_filename,
+                "rows": len(parsed.rows), "created": checked.result.created,
+                "updated": checked.result.updated}}])
     return checked.result
 
 

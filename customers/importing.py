@@ -91,6 +91,9 @@ FIGURE_COLUMNS = [
     Column("loyalty", "integer", False, gettext_lazy("Rating 1–5."), 3),
     Column("strategic_fit", "integer", False, gettext_lazy(
         "Strategic region fit, rating 1–5."), 5),
+    Column("external_id", "text", False, gettext_lazy(
+        "The figures' id in your own system (optional): unique in the workspace, compared "
+        "exactly. Empty: none (an existing one is cleared)."), "ERP-OEM-001-2026Q3"),
 ]
 
 COLUMNS = {"customers": CUSTOMER_COLUMNS, "figures": FIGURE_COLUMNS}

@@ -6,10 +6,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kam import bounds, codes
+from kam import bounds, codes, external_ids
 from kam.imports import kinds
 from kam.periods import validate_period
-from kam.tenancy import TenantOwnedModel
+from kam.tenancy import TenantOwnedModel, sync_index
 
 # The ranges of the numbers people enter (kam.bounds): validators here, the same range
 # as a database check in each model's Meta.
@@ -146,7 +146,10 @@ class Customer(codes.CodeIsIdentifier, TenantOwnedModel):
             # The target of the tenant-checking foreign keys (TierAssessment).
             models.UniqueConstraint(fields=["id", "tenant"], name="customer_id_tenant"),
         ]
-        indexes = [models.Index(fields=["tenant", "tier"])]
+        indexes = [
+            sync_index("customer_sync"),
+            models.Index(fields=["tenant", "tier"]),
+        ]
         verbose_name = _("customer")
 
     def __str__(self):
@@ -192,6 +195,7 @@ class PeriodFigure(TenantOwnedModel):
                                                validators=RATING)
     strategic_fit = models.PositiveSmallIntegerField(_("strategic region fit (1–5)"), null=True,
                                                      blank=True, validators=RATING)
+    external_id = external_ids.field()
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -199,6 +203,7 @@ class PeriodFigure(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "customer", "period"],
                                     name="figure_unique_period"),
+            external_ids.unique_constraint("figure_unique_external_id"),
             models.CheckConstraint(condition=Q(revenue__gte=0), name="figure_revenue_gte_0"),
             *(bounds.check_between(field, *limits, name=f"figure_{field}_range")
               for field, limits in [
@@ -209,7 +214,10 @@ class PeriodFigure(TenantOwnedModel):
                   ("market_influence", RATING_RANGE), ("loyalty", RATING_RANGE),
                   ("strategic_fit", RATING_RANGE)]),
         ]
-        indexes = [models.Index(fields=["tenant", "period"])]
+        indexes = [
+            sync_index("figure_sync"),
+            models.Index(fields=["tenant", "period"]),
+        ]
         verbose_name = _("period figures")
         verbose_name_plural = _("period figures")
 
@@ -392,7 +400,10 @@ class TierAssessment(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["run", "customer"], name="assessment_unique"),
         ]
-        indexes = [models.Index(fields=["customer", "run"], name="assessment_customer_run")]
+        indexes = [
+            sync_index("assessment_sync"),
+            models.Index(fields=["customer", "run"], name="assessment_customer_run"),
+        ]
         verbose_name = _("tier assessment")
 
     def __str__(self):
@@ -416,6 +427,7 @@ class TierOverride(TenantOwnedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("tier override")
+        indexes = [sync_index("tier_override_sync")]
 
     def __str__(self):
         return f"{self.customer_id} → {self.tier} until {self.expires_on}"
@@ -485,15 +497,18 @@ class Contact(TenantOwnedModel):
     last_contact_on = models.DateField(_("last contact"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
+    external_id = external_ids.field()
 
     class Meta:
         ordering = ["customer__name", "department", "level", "name"]
         constraints = [
+            external_ids.unique_constraint("contact_unique_external_id"),
             bounds.check_between("attitude", *ATTITUDE_RANGE, name="contact_attitude_range"),
             bounds.check_between("influence", *RATING_RANGE, name="contact_influence_range"),
             bounds.check_between("strength", *RATING_RANGE, name="contact_strength_range"),
         ]
         verbose_name = _("contact")
+        indexes = [sync_index("contact_sync")]
 
     def __str__(self):
         return f"{self.name} ({self.get_department_display()})"
@@ -530,7 +545,10 @@ class Interaction(TenantOwnedModel):
 
     class Meta:
         ordering = ["-occurred_on", "-id"]
-        indexes = [models.Index(fields=["tenant", "customer", "kind", "occurred_on"])]
+        indexes = [
+            sync_index("interaction_sync"),
+            models.Index(fields=["tenant", "customer", "kind", "occurred_on"]),
+        ]
         verbose_name = _("interaction")
 
     def __str__(self):
@@ -604,6 +622,7 @@ class AccountPlan(TenantOwnedModel):
             bounds.check_between("share_target", *PERCENT_RANGE, name="plan_share_target_range"),
         ]
         verbose_name = _("account plan")
+        indexes = [sync_index("account_plan_sync")]
 
     def __str__(self):
         return f"{self.customer} {self.year}"
@@ -627,6 +646,7 @@ class Initiative(TenantOwnedModel):
     class Meta:
         ordering = ["due_on", "id"]
         verbose_name = _("initiative")
+        indexes = [sync_index("initiative_sync")]
 
     def __str__(self):
         return self.title

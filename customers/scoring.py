@@ -41,6 +41,7 @@ from django.db.models import Avg, Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import events
 from kam.periods import PERIOD_RE, current_period, shift_period, window_periods
 
 from .models import (
@@ -286,14 +287,15 @@ def scoring_statement(policy, window, dialect, *, tenant, run, today):
             WHERE tenant_id = %(tenant)s AND ended_at IS NULL AND expires_on >= %(today)s
         )
         INSERT INTO {assessment} (tenant_id, run_id, customer_id, score, rank, computed_tier,
-            tier, tier_source, previous_tier, revenue, revenue_share, breakdown)
+            tier, tier_source, previous_tier, revenue, revenue_share, breakdown, updated_at)
         SELECT %(tenant)s, %(run)s, c.id, t.score, t.rank, COALESCE(t.computed_tier, ''),
                COALESCE(o.tier, t.computed_tier, ''),
                CASE WHEN o.tier IS NOT NULL THEN 'override'
                     WHEN t.computed_tier IS NOT NULL THEN 'computed' ELSE '' END,
                c.tier, COALESCE(t.revenue, 0),
                CASE WHEN t.total > 0 THEN ROUND(t.revenue * 1.0 / t.total, 6) ELSE 0 END,
-               CASE WHEN t.customer_id IS NULL THEN '{{}}' ELSE {breakdown} END
+               CASE WHEN t.customer_id IS NULL THEN '{{}}' ELSE {breakdown} END,
+               %(now)s
         FROM {customer} c
         LEFT JOIN tiered t ON t.customer_id = c.id
         LEFT JOIN overrides o ON o.customer_id = c.id AND o.newest = 1
@@ -301,6 +303,7 @@ def scoring_statement(policy, window, dialect, *, tenant, run, today):
     """  # noqa: S608 -- see the docstring
     weights = {f"w_{name}": Decimal(str(policy.weights[name])) for name in names}
     params = {"tenant": tenant.pk, "run": run.pk, "today": today,
+              "now": connection.ops.adapt_datetimefield_value(timezone.now()),
               **{f"p{i}": period for i, period in enumerate(window)},
               **weights, "weight_sum": sum(weights.values()), **cut_params}
     return sql, params
@@ -469,6 +472,12 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None, as_of="
     changed = list(assessments.exclude(tier=F("previous_tier"))
                    .values_list("customer_id", flat=True))
     customers_changed.send(sender=ScoringRun, tenant=tenant, customer_ids=changed)
+    # One event per changed tier, read (one query) only if some webhook wants them.
+    events.emit("customer.tier_changed", tenant=tenant, records=(
+        tier_change(row, cause="scoring_run", run=run)
+        for row in assessments.exclude(tier=F("previous_tier")).values(
+            "customer_id", "customer__code", "customer__name", "previous_tier", "tier",
+            "tier_source", "score")))
 
     scored = sum(count for tier, count in computed.items() if tier)
     if policy.method == TieringMethod.VALUE_SHARE:
@@ -487,7 +496,27 @@ def run_scoring(tenant, *, trigger=ScoringRun.Trigger.MANUAL, user=None, as_of="
     run.changes = len(changed)
     run.save(update_fields=["cut", "customers_total", "customers_scored", "finished_at",
                             "duration_ms", "tier_counts", "changes"])
+    events.emit("scoring_run.completed", tenant=tenant, records=[{"scoring_run": {
+        "id": run.pk, "trigger": run.trigger, "as_of": run.as_of or None,
+        "window_start": run.window_start or None, "window_end": run.window_end or None,
+        "customers_total": run.customers_total, "customers_scored": run.customers_scored,
+        "changes": run.changes, "tier_counts": counts}}])
     return run
+
+
+def tier_change(row, *, cause, run=None):
+    """The `customer.tier_changed` record of a customer whose tier moved (`row`: its id,
+    code, name, previous tier, tier, tier source and score); `cause`: scoring_run,
+    override or override_ended."""
+    return {
+        "customer": {"id": row["customer_id"], "code": row["customer__code"],
+                     "name": row["customer__name"]},
+        "tier": {"from": row["previous_tier"] or None, "to": row["tier"] or None},
+        "tier_source": row["tier_source"] or None,
+        "score": row["score"],
+        "cause": cause,
+        "scoring_run": run.pk if run is not None else None,
+    }
 
 
 def apply_run_to_customers(run):
@@ -498,17 +527,19 @@ def apply_run_to_customers(run):
     the planner has no statistics on the new assessment rows and would scan them once per
     customer. Written in SQL, so the tenant is named explicitly."""
     customer, assessment = Customer._meta.db_table, TierAssessment._meta.db_table
+    # Raw SQL: `updated_at` is set here, as the tenant querysets set it for update().
     with connection.cursor() as cursor:
         cursor.execute(
             # Table names come from the models, values are parameters.
             f"UPDATE {customer} SET tier = a.tier, tier_source = a.tier_source, "  # noqa: S608
-            f"score = a.score FROM {assessment} a "
+            f"score = a.score, updated_at = %s FROM {assessment} a "
             f"WHERE a.run_id = %s AND a.tenant_id = %s AND a.customer_id = {customer}.id "
             f"AND {customer}.tenant_id = %s AND {customer}.is_active "
             f"AND ({customer}.tier <> a.tier OR {customer}.tier_source <> a.tier_source "
             f"OR ({customer}.score IS NULL) <> (a.score IS NULL) "
             f"OR {customer}.score <> a.score)",
-            [run.pk, run.tenant_id, run.tenant_id],
+            [connection.ops.adapt_datetimefield_value(timezone.now()), run.pk, run.tenant_id,
+             run.tenant_id],
         )
 
 

@@ -12,14 +12,16 @@ import math
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import User
 from accounts.selectors import KAM, WORK
 from kam.serializers import (  # noqa: F401 -- the customers API's names for the shared bases
     AssignableMemberField,
+    ChoiceOrNullField,
     PeriodField,
+    ShowsUpdatedAt,
     TenantMemberField,
     TenantModelSerializer,
     drf_errors,
@@ -48,7 +50,7 @@ from .services import FIGURE_FIELDS
 # Rows one `POST customer-figures/bulk/` may carry.
 MAX_BULK_ROWS = 20_000
 
-TIER_SOURCES = [("computed", "computed"), ("override", "override"), ("", "")]
+TIER_SOURCES = [("computed", "computed"), ("override", "override")]
 
 
 # A pattern, not an enum: an enum of the same choices under several field names makes
@@ -62,6 +64,8 @@ class TierOrBlankField(serializers.ChoiceField):
         super().__init__(choices=[*Tier.choices, ("", "")], read_only=True, **kwargs)
 
 
+@extend_schema_serializer(description=(
+    "A sales region, with the member who leads it."))
 class RegionSerializer(TenantModelSerializer):
     unique_messages = {"region_unique_code": ("code", gettext_lazy(
         "A region with this code already exists."))}
@@ -75,12 +79,15 @@ def _unique_choices(values):
     return list(dict.fromkeys(values))
 
 
+@extend_schema_serializer(description=(
+    "A customer account: its code, name, tier and where the tier comes from, lifecycle "
+    "stage, owner and region."))
 class CustomerSerializer(TenantModelSerializer):
     tier = TierOrBlankField()
-    tier_source = serializers.ChoiceField(
+    tier_source = ChoiceOrNullField(
         choices=TIER_SOURCES, read_only=True,
         help_text=gettext_lazy('"computed" (from the last scoring run), "override" (pinned by '
-                               'an executive) or "" (no tier).'))
+                               'an executive) or null (no tier).'))
     technology_roadmap = serializers.ListField(
         child=serializers.ChoiceField(choices=Technology.choices), required=False,
         help_text=gettext_lazy("Technologies on the customer's roadmap."))
@@ -111,7 +118,10 @@ class CustomerSerializer(TenantModelSerializer):
         return _unique_choices(value)
 
 
-class TierOverrideSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A tier pinned by an executive for a customer, with its reason, expiry and whether it "
+    "is still in force."))
+class TierOverrideSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     in_force = serializers.SerializerMethodField(
         help_text=gettext_lazy("Not ended and not expired: it decides the customer's tier."))
 
@@ -127,6 +137,8 @@ class TierOverrideSerializer(serializers.ModelSerializer):
         return override.ended_at is None and (today is None or override.expires_on >= today)
 
 
+@extend_schema_serializer(description=(
+    "The tier to pin on a customer, why, and until when."))
 class TierOverrideInputSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=Tier.choices)
     reason = serializers.CharField(max_length=2000)
@@ -134,6 +146,9 @@ class TierOverrideInputSerializer(serializers.Serializer):
         help_text=gettext_lazy("Last day the override is in force (today or later)."))
 
 
+@extend_schema_serializer(description=(
+    "A customer's figures for one quarter: revenue, supply share, margin, payment days, "
+    "cost to serve and delivery quality."))
 class PeriodFigureSerializer(TenantModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     period = PeriodField()
@@ -143,10 +158,14 @@ class PeriodFigureSerializer(TenantModelSerializer):
 
     class Meta:
         model = PeriodFigure
-        fields = ["id", "customer", "customer_code", "period", *FIGURE_FIELDS, "updated_at"]
+        fields = ["id", "customer", "customer_code", "period", *FIGURE_FIELDS, "external_id",
+                  "updated_at"]
         read_only_fields = ["updated_at"]
 
 
+@extend_schema_serializer(description=(
+    "One row of a bulk figures upload: a customer's figures for one quarter, named by "
+    "customer code and period."))
 class FigureBulkRowSerializer(serializers.ModelSerializer):
     """One row of a bulk upload: the customer's code, the quarter and any figures.
 
@@ -159,10 +178,13 @@ class FigureBulkRowSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PeriodFigure
-        fields = ["customer_code", "period", *FIGURE_FIELDS]
+        fields = ["customer_code", "period", *FIGURE_FIELDS, "external_id"]
         extra_kwargs = {name: {"required": False, "allow_null": True} for name in FIGURE_FIELDS}
 
 
+@extend_schema_serializer(description=(
+    "Whether the uploaded figures changed what scoring would see, and where to start a "
+    "run."))
 class RescoringAdviceSerializer(serializers.Serializer):
     advised = serializers.BooleanField(help_text=gettext_lazy(
         "Whether the upload changed figures that a scoring run has not seen yet: tiers "
@@ -173,12 +195,17 @@ class RescoringAdviceSerializer(serializers.Serializer):
         "Where to start a scoring run: POST to it (administrators and executives)."))
 
 
+@extend_schema_serializer(description=(
+    "What a bulk figures upload wrote, and whether a scoring run is advised."))
 class FigureBulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     rescoring = RescoringAdviceSerializer()
 
 
+@extend_schema_serializer(description=(
+    "One problem of a bulk figures upload: the row (1-based; null for the upload as a "
+    "whole), the field and the message."))
 class FigureBulkRowErrorSerializer(serializers.Serializer):
     row = serializers.IntegerField(
         allow_null=True,
@@ -188,6 +215,8 @@ class FigureBulkRowErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "Why a bulk figures upload was refused: every problem, by row."))
 class FigureBulkErrorsSerializer(serializers.Serializer):
     errors = FigureBulkRowErrorSerializer(many=True)
 
@@ -208,6 +237,9 @@ class WeightsField(serializers.JSONField):
     pass
 
 
+@extend_schema_serializer(description=(
+    "A version of the workspace's scoring policy: the criteria and weights, the tier "
+    "cut-offs and the scoring window."))
 class ScoringPolicySerializer(TenantModelSerializer):
     weights = WeightsField(required=False)
 
@@ -228,6 +260,9 @@ class ScoringPolicySerializer(TenantModelSerializer):
         return value
 
 
+@extend_schema_serializer(description=(
+    "How many customers reported figures for a quarter, against how many are needed to "
+    "use it."))
 class QuarterCoverageSerializer(serializers.Serializer):
     period = serializers.CharField()
     reported = serializers.IntegerField(help_text=gettext_lazy(
@@ -239,6 +274,8 @@ class QuarterCoverageSerializer(serializers.Serializer):
         "Over, and reported for the policy's coverage share of the expected customers."))
 
 
+@extend_schema_serializer(description=(
+    "The quarters a scoring run uses, and which later quarters are not used yet and why."))
 class WindowSerializer(serializers.Serializer):
     """The quarters a scoring window spans and why it ends where it does."""
 
@@ -253,7 +290,9 @@ class WindowSerializer(serializers.Serializer):
         "enough yet."))
 
 
-class ScoringRunSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A scoring run: when it ran, the quarters it used and how many customers it scored."))
+class ScoringRunSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
     as_of = serializers.CharField(required=False, allow_blank=True, max_length=6,
                                   help_text=gettext_lazy(
@@ -286,12 +325,15 @@ class ScoringRunSerializer(serializers.ModelSerializer):
         return value
 
 
-class TierAssessmentSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "One customer's result in a scoring run: score, rank, tier (computed and in force), "
+    "the previous tier and why."))
+class TierAssessmentSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     tier = TierOrBlankField()
     computed_tier = TierOrBlankField()
     previous_tier = TierOrBlankField()
-    tier_source = serializers.ChoiceField(choices=TIER_SOURCES, read_only=True)
+    tier_source = ChoiceOrNullField(choices=TIER_SOURCES, read_only=True)
     breakdown = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Why this score: per weighted criterion its value, normalised value (0–1), weight "
         "and contribution (points of the score); the rank and the run's tier cut."))
@@ -307,6 +349,9 @@ class TierAssessmentSerializer(serializers.ModelSerializer):
         return scoring.breakdown_of(assessment)
 
 
+@extend_schema_serializer(description=(
+    "One customer's share of the workspace's revenue, flagged when it is above the "
+    "policy's threshold."))
 class ConcentrationCustomerSerializer(serializers.Serializer):
     customer = serializers.IntegerField()
     code = serializers.CharField()
@@ -319,6 +364,9 @@ class ConcentrationCustomerSerializer(serializers.Serializer):
         help_text=gettext_lazy("The share is above the policy's concentration threshold."))
 
 
+@extend_schema_serializer(description=(
+    "How concentrated revenue is: each customer's share, the top customer's and the top "
+    "20 %'s, and the HHI."))
 class ConcentrationSerializer(serializers.Serializer):
     """Revenue concentration over the scoring window. Decimals are strings."""
 
@@ -340,14 +388,20 @@ class ConcentrationSerializer(serializers.Serializer):
 # --- relationship map, cadence, plans ----------------------------------------------
 
 
+@extend_schema_serializer(description=(
+    "A person at a customer: department, level, role in decisions, attitude and how to "
+    "reach them."))
 class ContactSerializer(TenantModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "customer", "name", "title", "department", "level", "decision_role",
                   "attitude", "influence", "strength", "counterpart", "email", "phone", "language",
-                  "last_contact_on", "is_active", "notes"]
+                  "last_contact_on", "is_active", "notes", "external_id"]
 
 
+@extend_schema_serializer(description=(
+    "A visit, call, review or other contact with a customer, counted against the tier's "
+    "service standards."))
 class InteractionSerializer(TenantModelSerializer):
     our_people = TenantMemberField(
         many=True, queryset=User.objects.all(), required=False,
@@ -391,6 +445,8 @@ class InteractionSerializer(TenantModelSerializer):
         )
 
 
+@extend_schema_serializer(description=(
+    "How often each kind of interaction is due for the customers of a tier."))
 class ServiceStandardSerializer(TenantModelSerializer):
     unique_messages = {"standard_unique": ("kind", gettext_lazy(
         "This tier already has a standard for this interaction type."))}
@@ -400,6 +456,8 @@ class ServiceStandardSerializer(TenantModelSerializer):
         fields = ["id", "tier", "kind", "max_days"]
 
 
+@extend_schema_serializer(description=(
+    "An initiative of an account plan, with its owner, due date and status."))
 class InitiativeSerializer(TenantModelSerializer):
     owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
 
@@ -408,6 +466,8 @@ class InitiativeSerializer(TenantModelSerializer):
         fields = ["id", "plan", "title", "owner", "due_on", "status"]
 
 
+@extend_schema_serializer(description=(
+    "A customer's account plan for a year: its goals and the initiatives to reach them."))
 class AccountPlanSerializer(TenantModelSerializer):
     initiatives = InitiativeSerializer(many=True, read_only=True)
 

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from accounts.models import Tenant
-from kam import messages
+from integrations import events
+from kam import external_ids, messages
 from kam.imports import kinds as import_kinds
 from kam.imports.rows import (
     RowError,
@@ -56,6 +57,10 @@ FIGURE_FIELDS = [
 NO_CUSTOMER = gettext_lazy("No customer with code “%(code)s” in this workspace.")
 FIGURES_TWICE = gettext_lazy(
     "%(code)s %(period)s appears twice in this upload (also line %(line)d).")
+EXTERNAL_ID_TWICE = gettext_lazy(
+    "External id “%(external_id)s” appears twice in this upload (also line %(line)d).")
+EXTERNAL_ID_TAKEN = gettext_lazy(
+    "External id “%(external_id)s” belongs to other figures of this workspace.")
 
 
 @dataclass
@@ -72,7 +77,9 @@ class _FigureLookups:
     customers: dict  # code -> Customer
     existing: dict  # (customer id, period) -> PeriodFigure
     places: dict  # field -> decimal places, for the preview's numbers
+    external_ids: dict  # external id -> the id of the figures that have it
     seen: dict = field(default_factory=dict)  # (customer id, period) -> line
+    seen_external_ids: dict = field(default_factory=dict)  # external id -> line
 
 
 def _figure_lookups(rows):
@@ -85,7 +92,23 @@ def _figure_lookups(rows):
     }
     places = {name: PeriodFigure._meta.get_field(name).decimal_places for name in FIGURE_FIELDS
               if hasattr(PeriodFigure._meta.get_field(name), "decimal_places")}
-    return _FigureLookups(customers=customers, existing=existing, places=places)
+    wanted = {external_ids.normalise(row.get("external_id")) for row in rows} - {""}
+    taken = dict(PeriodFigure.objects.filter(external_id__in=wanted)
+                 .values_list("external_id", "pk")) if wanted else {}
+    return _FigureLookups(customers=customers, existing=existing, places=places,
+                          external_ids=taken)
+
+
+def _external_id_error(lookups, number, figure, value):
+    """The row's error about its external id (unique in the workspace), or None."""
+    if value in lookups.seen_external_ids:
+        return RowError(number, "external_id", messages.message(
+            EXTERNAL_ID_TWICE, external_id=value, line=lookups.seen_external_ids[value]))
+    owner = lookups.external_ids.get(value)
+    if owner is not None and owner != figure.pk:
+        return RowError(number, "external_id", messages.message(
+            EXTERNAL_ID_TAKEN, external_id=value))
+    return None
 
 
 def _figure_key_error(lookups, number, code, period, editable):
@@ -136,6 +159,15 @@ def _check_figure(plan, lookups, number, row, editable, preview):
         if name in row:
             value = row[name]
             setattr(figure, name, None if value in ("", None) else value)
+    old_external_id = figure.external_id
+    if "external_id" in row:  # optional: the figures' id in the sender's system
+        figure.external_id = external_ids.normalise(row["external_id"])
+        if figure.external_id:
+            error = _external_id_error(lookups, number, figure, figure.external_id)
+            if error is not None:
+                plan.result.errors.append(error)
+                return
+            lookups.seen_external_ids[figure.external_id] = number
     try:
         # The customer and tenant are already resolved above; validating those foreign
         # keys again would cost one query per row.
@@ -147,6 +179,8 @@ def _check_figure(plan, lookups, number, row, editable, preview):
         return
     changed = [name for name in FIGURE_FIELDS
                if name in row and (is_new or getattr(figure, name) != old[name])]
+    if "external_id" in row and not is_new and figure.external_id != old_external_id:
+        changed.append("external_id")
     if is_new or changed:
         plan.result.changed_customer_ids.add(customer.pk)
     if preview is not None:
@@ -186,7 +220,8 @@ def write_figures(*, tenant: Tenant, plan: FigurePlan,
             PeriodFigure.objects.bulk_create([f for f, is_new in chunk if is_new],
                                              batch_size=2000)
             PeriodFigure.objects.bulk_update([f for f, is_new in chunk if not is_new],
-                                             FIGURE_FIELDS + ["updated_at"], batch_size=1000)
+                                             [*FIGURE_FIELDS, "external_id", "updated_at"],
+                                             batch_size=1000)
             done += len(chunk)
             if progress:
                 progress(done)
@@ -226,6 +261,7 @@ def set_tier_override(customer: Customer, *, tier: str, reason: str, expires_on:
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
+    before = customer.tier
     customer.overrides.filter(ended_at__isnull=True).update(ended_at=now, ended_by=user)
     override = customer.overrides.create(tenant=customer.tenant, tier=tier,
                                          reason=reason.strip(), expires_on=expires_on,
@@ -234,7 +270,18 @@ def set_tier_override(customer: Customer, *, tier: str, reason: str, expires_on:
     customer.tier, customer.tier_source = tier, "override"
     customers_changed.send(sender=TierOverride, tenant=customer.tenant,
                            customer_ids=[customer.pk])
+    _tier_changed(customer, before, cause="override")
     return override
+
+
+def _tier_changed(customer: Customer, before: str, *, cause: str) -> None:
+    """The webhook event of a tier an override set or ended moved."""
+    if customer.tier == before:
+        return
+    events.emit("customer.tier_changed", tenant=customer.tenant, records=[scoring.tier_change(
+        {"customer_id": customer.pk, "customer__code": customer.code,
+         "customer__name": customer.name, "previous_tier": before, "tier": customer.tier,
+         "tier_source": customer.tier_source, "score": customer.score}, cause=cause)])
 
 
 @transaction.atomic
@@ -243,6 +290,7 @@ def end_tier_override(customer: Customer, *, user: User) -> int:
     ended = customer.overrides.filter(ended_at__isnull=True).update(ended_at=timezone.now(),
                                                                      ended_by=user)
     if ended:
+        before = customer.tier
         tier, score = scoring.latest_computed_tier(customer)
         Customer.objects.filter(pk=customer.pk).update(
             tier=tier, tier_source="computed" if tier else "", score=score)
@@ -250,6 +298,7 @@ def end_tier_override(customer: Customer, *, user: User) -> int:
             tier, "computed" if tier else "", score)
         customers_changed.send(sender=TierOverride, tenant=customer.tenant,
                                customer_ids=[customer.pk])
+        _tier_changed(customer, before, cause="override_ended")
     return ended
 
 

@@ -33,6 +33,7 @@ from customers.models import (
     TierOverride,
 )
 from customers.signals import customers_changed
+from integrations import events
 from kam.tenancy import get_current_tenant, rows_changed, tenant_context
 from projects.models import Milestone, Programme, ProgrammeSettings
 from satisfaction.models import (
@@ -177,10 +178,12 @@ STORED_FIELDS = ["value", "scores", "facts", "cadence_met", "cadence_standards",
                  "computed_on", "computed_at", "stale"]
 
 
-def store(found, *, today, now):
+def store(found, *, today, now, tenant=None):
     """Save each computed Health as its customer's AccountHealth (one upsert, in customer
     order, so that two requests storing the same customers lock them in the same order
-    and cannot deadlock)."""
+    and cannot deadlock), and send `customer.health_band_changed` for each stored health
+    that moved to another band (read first, one query, only if a webhook wants it)."""
+    moved = _band_changes(found, tenant) if tenant is not None else []
     AccountHealth.objects.bulk_create(
         [AccountHealth(customer_id=pk, value=h.value, scores=orjson.dumps(h.scores).decode(),
                        facts=orjson.dumps(h.inputs).decode(),
@@ -188,6 +191,28 @@ def store(found, *, today, now):
                        computed_on=today, computed_at=now, stale=False)
          for pk, h in sorted(found.items())],
         update_conflicts=True, unique_fields=["customer"], update_fields=STORED_FIELDS)
+    if moved:
+        events.emit(BAND_EVENT, tenant=tenant, records=moved)
+
+
+BAND_EVENT = "customer.health_band_changed"
+
+
+def _band_changes(found, tenant):
+    """The band-change records of `found` against the health stored before (a customer
+    never computed before has no change: its first health is no move)."""
+    if BAND_EVENT not in events.subscribed_events(tenant):
+        return []
+    moved = []
+    before = AccountHealth.objects.filter(customer_id__in=list(found)).values_list(
+        "customer_id", "customer__code", "customer__name", "value")
+    for pk, code, name, old in before:
+        new = found[pk].value
+        if health.band(old) != health.band(new):
+            moved.append({"customer": {"id": pk, "code": code, "name": name},
+                          "band": {"from": health.band(old), "to": health.band(new)},
+                          "health": {"from": old, "to": new}})
+    return moved
 
 
 def outdated(customers, today):
@@ -209,7 +234,7 @@ def refresh(customers, *, tenant, today=None, now=None, everything=False):
     found = health.compute(customers if everything else outdated(customers, today),
                            tenant=tenant, today=today, now=now)
     if found:
-        store(found, today=today, now=now)
+        store(found, today=today, now=now, tenant=tenant)
     return found
 
 

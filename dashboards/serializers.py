@@ -2,6 +2,7 @@
 (read only; they document the JSON in the OpenAPI schema)."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from customers.filters import TIER_CHOICES
@@ -19,6 +20,8 @@ def percent(help_text=None, **kwargs):
     return serializers.FloatField(help_text=help_text or _("Percent, 0–100."), **kwargs)
 
 
+@extend_schema_serializer(description=(
+    "A customer named in a dashboard figure."))
 class CustomerRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -26,6 +29,8 @@ class CustomerRefSerializer(serializers.Serializer):
     tier = serializers.CharField(help_text=_("A, B, C or empty."))
 
 
+@extend_schema_serializer(description=(
+    "A member named in a dashboard figure."))
 class UserRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -33,6 +38,8 @@ class UserRefSerializer(serializers.Serializer):
 
 # --- tiers ---------------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "One tier's customers and revenue, with their shares of the whole portfolio."))
 class TierRowSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=TIER_KEYS)
     customers = serializers.IntegerField()
@@ -41,6 +48,8 @@ class TierRowSerializer(serializers.Serializer):
     revenue_share = percent()
 
 
+@extend_schema_serializer(description=(
+    "A tier cut-off on the Pareto curve."))
 class CutoffSerializer(serializers.Serializer):
     axis = serializers.ChoiceField(choices=["x", "y"], help_text=_(
         "x: a share of customers (count_share tiering); y: a share of revenue "
@@ -49,6 +58,8 @@ class CutoffSerializer(serializers.Serializer):
     tier = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "The Pareto curve of revenue over customers, with the policy's tier cut-offs."))
 class ParetoSerializer(serializers.Serializer):
     points = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
@@ -58,12 +69,16 @@ class ParetoSerializer(serializers.Serializer):
     cutoffs = CutoffSerializer(many=True)
 
 
+@extend_schema_serializer(description=(
+    "The share of revenue of the largest customers, by tenths of the portfolio."))
 class DecileSerializer(serializers.Serializer):
     customers_share = serializers.IntegerField()
     customers = serializers.IntegerField()
     revenue_share = percent()
 
 
+@extend_schema_serializer(description=(
+    "The tiers panel: customers and revenue by tier, the Pareto curve and deciles."))
 class DashboardTiersSerializer(serializers.Serializer):
     window = serializers.ListField(child=serializers.CharField(),
                                    help_text=_("The quarters of the scoring window."))
@@ -85,15 +100,21 @@ class DashboardTiersSerializer(serializers.Serializer):
 
 # --- concentration -------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "A customer's share of revenue."))
 class ShareSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     share = percent()
 
 
+@extend_schema_serializer(description=(
+    "The largest customer's share of revenue, flagged above the policy's threshold."))
 class TopShareSerializer(ShareSerializer):
     flagged = serializers.BooleanField()
 
 
+@extend_schema_serializer(description=(
+    "The Herfindahl–Hirschman index of one quarter."))
 class HhiPointSerializer(serializers.Serializer):
     period = serializers.CharField()
     hhi = serializers.FloatField(allow_null=True, help_text=_("0–10,000; null: no revenue."))
@@ -101,6 +122,9 @@ class HhiPointSerializer(serializers.Serializer):
     customers = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "The concentration panel: the top shares, customers above the threshold and the HHI "
+    "trend."))
 class DashboardConcentrationSerializer(serializers.Serializer):
     window = serializers.ListField(child=serializers.CharField())
     threshold = percent()
@@ -121,20 +145,28 @@ class DashboardConcentrationSerializer(serializers.Serializer):
 
 # --- satisfaction --------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "A customer department, a column of the satisfaction heatmap."))
 class DepartmentSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "How many departments answered of those invited."))
 class CoverageSerializer(serializers.Serializer):
     answered = serializers.IntegerField(help_text=_("Departments that answered."))
     invited = serializers.IntegerField(help_text=_("Departments invited."))
 
 
+@extend_schema_serializer(description=(
+    "An open campaign not used yet, with its answers so far."))
 class WaitingCampaignSerializer(CoverageSerializer):
     period = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "A colour band of the satisfaction heatmap: the index range it covers."))
 class ColourBandSerializer(serializers.Serializer):
     gte = serializers.FloatField(help_text=_("Lowest index of the band."))
     lt = serializers.FloatField(required=False, help_text=_("The next band's lowest index."))
@@ -142,6 +174,8 @@ class ColourBandSerializer(serializers.Serializer):
     color = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "A customer's row of the satisfaction heatmap: the index per department and overall."))
 class HeatmapRowSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     cells = serializers.ListField(child=serializers.FloatField(allow_null=True),
@@ -151,6 +185,8 @@ class HeatmapRowSerializer(serializers.Serializer):
     trend = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "A customer whose satisfaction index moved most since the campaign before."))
 class MoverSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     index = serializers.FloatField(allow_null=True)
@@ -158,6 +194,8 @@ class MoverSerializer(serializers.Serializer):
     trend = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "The satisfaction panel: the heatmap customer × department and the movers."))
 class DashboardSatisfactionSerializer(serializers.Serializer):
     campaign = serializers.CharField(allow_null=True, help_text=_(
         "The campaign shown: the latest closed one, or an open one once the tenant's share "
@@ -181,22 +219,30 @@ class DashboardSatisfactionSerializer(serializers.Serializer):
 
 # --- OPL -----------------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "Open, overdue and stale OPL items."))
 class OplTotalsSerializer(serializers.Serializer):
     open = serializers.IntegerField()
     overdue = serializers.IntegerField()
     stale = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "One owner's open, overdue and stale OPL items."))
 class OplOwnerSerializer(OplTotalsSerializer):
     owner = UserRefSerializer(allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "Open OPL items by age."))
 class AgeingSerializer(serializers.Serializer):
     bucket = serializers.CharField()
     label = serializers.CharField()
     count = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "One week of the OPL burn-down: items open at its end, opened and closed in it."))
 class BurndownSerializer(serializers.Serializer):
     week_ending = serializers.DateField()
     open = serializers.IntegerField()
@@ -204,6 +250,8 @@ class BurndownSerializer(serializers.Serializer):
     closed = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "The OPL panel: totals, by owner, ageing and the 12-week burn-down."))
 class DashboardOplSerializer(serializers.Serializer):
     totals = OplTotalsSerializer()
     by_owner = OplOwnerSerializer(many=True)
@@ -213,6 +261,8 @@ class DashboardOplSerializer(serializers.Serializer):
 
 # --- programmes ----------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "Open programmes by RAG."))
 class RagCountsSerializer(serializers.Serializer):
     red = serializers.IntegerField()
     amber = serializers.IntegerField()
@@ -220,17 +270,23 @@ class RagCountsSerializer(serializers.Serializer):
     none = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "A programme named in a dashboard figure."))
 class ProgrammeRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "A milestone named in a dashboard figure."))
 class MilestoneRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     label = serializers.CharField()
 
 
+@extend_schema_serializer(description=(
+    "A programme's start of production in the next 90 days."))
 class UpcomingSopSerializer(serializers.Serializer):
     programme = ProgrammeRefSerializer()
     customer = CustomerRefSerializer()
@@ -239,6 +295,8 @@ class UpcomingSopSerializer(serializers.Serializer):
     rag = serializers.ChoiceField(choices=RAG_CHOICES, allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "A milestone forecast after the customer's planned date."))
 class SlippingSerializer(serializers.Serializer):
     milestone = MilestoneRefSerializer()
     programme = ProgrammeRefSerializer()
@@ -249,6 +307,8 @@ class SlippingSerializer(serializers.Serializer):
     rag = serializers.ChoiceField(choices=RAG_CHOICES)
 
 
+@extend_schema_serializer(description=(
+    "The programmes panel: RAG counts, upcoming SOPs and slipping milestones."))
 class DashboardProgrammesSerializer(serializers.Serializer):
     programmes = serializers.IntegerField(help_text=_("Open programmes in scope."))
     rag = RagCountsSerializer()
@@ -260,6 +320,8 @@ class DashboardProgrammesSerializer(serializers.Serializer):
 
 # --- cadence -------------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "Visit compliance for one tier: customers meeting all their service standards."))
 class CadenceTierSerializer(serializers.Serializer):
     tier = serializers.CharField()
     customers = serializers.IntegerField()
@@ -270,11 +332,16 @@ class CadenceTierSerializer(serializers.Serializer):
     compliant_share = percent(allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "An A-tier customer whose iron triangle is incomplete."))
 class IncompleteTriangleSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     missing = serializers.ListField(child=serializers.ChoiceField(choices=["AR", "SR", "FR"]))
 
 
+@extend_schema_serializer(description=(
+    "The cadence panel: visit compliance by tier and the A accounts with an incomplete "
+    "triangle."))
 class DashboardCadenceSerializer(serializers.Serializer):
     by_tier = CadenceTierSerializer(many=True)
     incomplete_triangles = IncompleteTriangleSerializer(many=True)
@@ -283,6 +350,9 @@ class DashboardCadenceSerializer(serializers.Serializer):
 
 # --- health --------------------------------------------------------------------------------
 
+@extend_schema_serializer(description=(
+    "A customer's health by part (satisfaction, OPL, RAG, coverage, service, scorecard); "
+    "null where a part has no data."))
 class HealthPartsSerializer(serializers.Serializer):
     """Each part's score, 0–100; null when it does not apply to the customer."""
 
@@ -294,6 +364,8 @@ class HealthPartsSerializer(serializers.Serializer):
     scorecard = serializers.FloatField(allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "A customer's account health (0–100, null without data), its band and parts."))
 class HealthRowSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     health = serializers.IntegerField(allow_null=True, help_text=_(
@@ -302,18 +374,24 @@ class HealthRowSerializer(serializers.Serializer):
     parts = HealthPartsSerializer()
 
 
+@extend_schema_serializer(description=(
+    "Customers in one health band."))
 class BandSerializer(serializers.Serializer):
     band = serializers.ChoiceField(choices=BAND_CHOICES)
     label = serializers.CharField()
     customers = serializers.IntegerField()
 
 
+@extend_schema_serializer(description=(
+    "The health panel: customers by band and the lowest-health accounts."))
 class DashboardHealthPanelSerializer(serializers.Serializer):
     customers = serializers.IntegerField()
     bands = BandSerializer(many=True)
     lowest = HealthRowSerializer(many=True)
 
 
+@extend_schema_serializer(description=(
+    "Every panel of the executive dashboard, for the filters asked."))
 class DashboardSerializer(serializers.Serializer):
     tiers = DashboardTiersSerializer()
     concentration = DashboardConcentrationSerializer()
@@ -324,6 +402,9 @@ class DashboardSerializer(serializers.Serializer):
     health = DashboardHealthPanelSerializer()
 
 
+@extend_schema_serializer(description=(
+    "One of the caller's accounts with its tier, health, worst programme RAG, "
+    "satisfaction and overdue items."))
 class MyAccountSerializer(serializers.Serializer):
     customer = CustomerRefSerializer()
     health = serializers.IntegerField(allow_null=True)

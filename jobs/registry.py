@@ -91,6 +91,10 @@ JOBS = {job.name: job for job in [
         _("OPL progress, satisfaction movers, RAG summary and tier changes of the last "
           "month, e-mailed to the executives."),
         "dashboards.report.management_report", periods.MONTHLY, hour=6, minute=40),
+    Job("integrations-cleanup", _("Integration records clean-up"),
+        _("Deletes tombstones of deleted rows past their retention, idempotency keys past "
+          "their 24 hours and finished webhook deliveries past their retention."),
+        "integrations.cleanup.run", periods.DAILY, hour=4, minute=50),
 ]}
 
 
@@ -130,6 +134,9 @@ COUNT_LABELS = {
     "emails_sent": _("e-mails sent"),
     "emails_failed": _("e-mails failed"),
     "emails_left": _("e-mails left for the next run"),
+    "tombstones_deleted": _("tombstones deleted"),
+    "idempotency_keys_deleted": _("idempotency keys deleted"),
+    "webhook_deliveries_deleted": _("webhook deliveries deleted"),
     "customers_scored": _("customers scored"),
     "tier_changes": _("tier changes"),
     "due_soon": _("due soon"),

@@ -35,6 +35,11 @@ class CapabilityPermission(permissions.BasePermission):
         role = getattr(request._request, "role", None)
         if role is None or not request.user.is_authenticated:
             return False
+        # Every API view asks this once the caller is known (so a stranger gets the 401):
+        # the one place to refuse query parameters the operation does not document.
+        from kam.query_params import check_query_parameters
+
+        check_query_parameters(request, view)
         if request.method in permissions.SAFE_METHODS:
             capability = getattr(view, "read_capability", self.default_read_capability)
         else:

@@ -1,6 +1,6 @@
 """The `/api/v1/` router: every API resource is registered here, in one place."""
 
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import DefaultRouter, Route
 
 from accounts.api import MeViewSet
 from customers.api import (
@@ -17,6 +17,9 @@ from customers.api import (
     TierOverrideViewSet,
 )
 from dashboards.api import CustomerViewSet, DashboardViewSet
+from integrations.api import WebhookDeliveryViewSet, WebhookViewSet
+from integrations.idempotency import IdempotentViewMixin
+from integrations.sync_api import DeletionViewSet
 from notifications.api import NotificationViewSet
 from projects.api import MilestoneViewSet, PpapElementViewSet, ProgrammeViewSet, RiskViewSet
 from satisfaction.api import (
@@ -31,7 +34,28 @@ from satisfaction.api import (
 )
 from teams.api import RecognitionViewSet, ReviewViewSet, TeamMemberViewSet, TeamViewSet
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Every viewset registered here runs its POSTs under their `Idempotency-Key`
+    (integrations.idempotency), whichever base class it has."""
+
+    def register(self, prefix, viewset, basename=None):
+        keyed = type(viewset.__name__, (IdempotentViewMixin, viewset), {
+            "__module__": viewset.__module__, "__qualname__": viewset.__qualname__,
+            "__doc__": viewset.__doc__})
+        super().register(prefix, keyed, basename)
+
+    def get_routes(self, viewset):
+        # A viewset of one object (`singleton = True`, e.g. `me/`): its GET at the prefix is
+        # a retrieve (one object, operation `…_retrieve`), named like a list route so that
+        # the API root lists it with the others.
+        if getattr(viewset, "singleton", False):
+            return [Route(url=r"^{prefix}{trailing_slash}$", mapping={"get": "retrieve"},
+                          name="{basename}-list", detail=True, initkwargs={"suffix": "Instance"})]
+        return super().get_routes(viewset)
+
+
+router = Router()
 router.register("me", MeViewSet, basename="me")
 router.register("notifications", NotificationViewSet, basename="notification")
 # customers
@@ -66,6 +90,13 @@ router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("responses", ResponseViewSet, basename="response")
 router.register("opl-items", OplItemViewSet, basename="opl-item")
 router.register("opl-proposals", OplProposalViewSet, basename="opl-proposal")
+
+# integrations (webhook subscriptions and their delivery log)
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+
+# incremental sync: tombstones of deleted rows of the resources above
+router.register("deletions", DeletionViewSet, basename="deletion")
 
 # dashboards (the executive dashboard's figures; every user's own accounts)
 router.register("dashboard", DashboardViewSet, basename="dashboard")

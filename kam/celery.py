@@ -24,6 +24,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=15),
         "args": ("notifications.tasks.purge_old_notifications",),
     },
+    # Webhook retries whose time has come, and deliveries whose worker was lost.
+    "webhook-deliveries": {
+        "task": "kam.tasks.fan_out",
+        "schedule": float(os.environ.get("KAM_BEAT_INTERVAL") or 0) or 60.0,
+        "args": ("integrations.tasks.deliver_webhooks",),
+    },
 }
 
 

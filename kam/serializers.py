@@ -17,7 +17,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import KAM, WORK, assignable_members, tenant_members
-from kam import periods
+from kam import external_ids, periods
 from kam.tenancy import require_tenant
 
 
@@ -30,6 +30,39 @@ def drf_errors(exc):
         }
     return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
 
+
+
+class ChoiceOrNullField(serializers.ChoiceField):
+    """A choice that may be unset: stored as "" (a blank CharField with choices), answered
+    and documented as null, so that every answer is one of the enum's values or null (a
+    client generated from the schema refuses "" outside the enum). Null or "" sent clear it."""
+
+    def __init__(self, **kwargs):
+        kwargs.pop("allow_blank", None)
+        kwargs["allow_null"] = True
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        if data is None or data == "":
+            return ""
+        return super().run_validation(data)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class BlankChoicesAsNull:
+    """For ModelSerializers: model fields with choices that may be blank become
+    ChoiceOrNullFields (null, not "", in answers and the schema)."""
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if (issubclass(field_class, serializers.ChoiceField) and model_field.blank
+                and isinstance(model_field, models.CharField | models.TextField)):
+            field_class = ChoiceOrNullField
+            field_kwargs.pop("allow_blank", None)
+            field_kwargs["allow_null"] = True
+        return field_class, field_kwargs
 
 
 class TenantMemberField(serializers.PrimaryKeyRelatedField):
@@ -86,7 +119,19 @@ class PeriodField(serializers.CharField):
         return periods.read_quarter(super().to_internal_value(data))
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class ShowsUpdatedAt:
+    """For ModelSerializers of rows with `updated_at` (every tenant-owned row): the field
+    is shown (read-only) whether or not Meta.fields names it, so every list can be synced
+    by `?updated_since=` (kam.sync)."""
+
+    def get_field_names(self, declared_fields, info):
+        names = super().get_field_names(declared_fields, info)
+        if "updated_at" in info.fields and "updated_at" not in names:
+            names = [*names, "updated_at"]
+        return names
+
+
+class TenantModelSerializer(ShowsUpdatedAt, BlankChoicesAsNull, serializers.ModelSerializer):
     """A ModelSerializer for tenant-owned rows that checks what DRF leaves out: the
     model's `clean()`, foreign keys that leave the tenant, and unique constraints that
     include the tenant (DRF cannot check those, `tenant` not being a serializer field).
@@ -115,6 +160,10 @@ class TenantModelSerializer(serializers.ModelSerializer):
             errors.setdefault(name, [message])
         for name, message in self.unique_errors(candidate).items():
             errors.setdefault(name, [message])
+        if attrs.get("external_id") and external_ids.taken(  # unique per tenant when given
+                type(candidate).objects, attrs["external_id"], exclude_pk=candidate.pk):
+            errors.setdefault("external_id", [_(
+                "Another row of this workspace has this external id.")])
         if hasattr(candidate, "code_errors") and "code" in attrs:  # codes ignore case
             for name, messages in candidate.code_errors().items():
                 errors.setdefault(name, [str(m.message % m.params) for m in messages])

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "notifications",
+    "integrations",
     "customers",
     "teams",
     "projects",
@@ -262,26 +263,42 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # REST API
+# Requests per token (per user for a browser session) and window: reads and writes have
+# budgets of their own (kam.rate_limits); over it, a 429 with Retry-After.
+API_RATE_LIMITS = {
+    "read": os.environ.get("API_RATE_LIMIT", "1200/minute"),
+    "write": os.environ.get("API_WRITE_RATE_LIMIT", "300/minute"),
+}
+# An Idempotency-Key's first answer is replayed this long (integrations.idempotency).
+IDEMPOTENCY_KEY_HOURS = 24
+# Tombstones of deleted rows (`GET /api/v1/deletions/`) are kept this many days; the
+# resources they are written for are those of the API's router (integrations.deletions).
+API_ROUTER = "kam.api_urls.router"
+DELETION_RETENTION_DAYS = int(os.environ.get("DELETION_RETENTION_DAYS", "90"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.BearerTokenAuthentication",
         "accounts.authentication.TenantSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kam.api.CapabilityPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["kam.rate_limits.TokenRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "kam.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        # Document `search` and `ordering` only where a view has them; refuse unknown fields.
+        "kam.filters.SearchFilter",
+        "kam.filters.OrderingFilter",
+        # ?code= and ?external_id= where rows have them (kam.sync).
+        "kam.sync.NaturalKeyFilter",
+        # Last: with ?updated_since= the order is (updated_at, id), whatever `ordering` says.
+        "kam.sync.UpdatedSinceFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "kam.schema.AutoSchema",
-    # DRF's three, with a JSON parser that answers every unusable body with a 400.
-    "DEFAULT_PARSER_CLASSES": [
-        "kam.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Bodies are JSON only (the schema then offers one request content type, which generated
+    # clients need); the parser answers every unusable body with a 400.
+    "DEFAULT_PARSER_CLASSES": ["kam.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -292,7 +309,12 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "KAM API",
     "DESCRIPTION": "Key account management: customers and tiers, account teams, APQP "
-    "programmes, satisfaction and the OPL. Authenticate with `Authorization: Bearer <token>`.",
+    "programmes, satisfaction and the OPL. Authenticate with `Authorization: Bearer <token>`."
+    f"\n\nRate limits per token: {API_RATE_LIMITS['read'].replace('/', ' per ')} reads and "
+    f"{API_RATE_LIMITS['write'].replace('/', ' per ')} writes; over them a 429 with "
+    "`Retry-After` (seconds). Every POST takes an optional `Idempotency-Key` header: the "
+    f"first answer is replayed for {IDEMPOTENCY_KEY_HOURS} h. Every list takes "
+    "`updated_since`; deleted rows are listed by `GET /api/v1/deletions/`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema describes the API's shape only, no tenant data: anyone may read it.
@@ -315,6 +337,7 @@ SPECTACULAR_SETTINGS = {
         "RiskStatusEnum": "projects.models.RiskStatus",
         "OplItemStatusEnum": "satisfaction.models.OplItem.Status",
         "OplProposalStatusEnum": "satisfaction.models.OplProposal.Status",
+        "WebhookEventEnum": "integrations.events.EVENT_NAMES",
     },
 }
 
@@ -381,6 +404,23 @@ ASSESSMENT_RETENTION_DAYS = int(os.environ.get("ASSESSMENT_RETENTION_DAYS", "400
 # The executive dashboard's figures are recomputed when older than this many seconds
 # (0: always live, no cache); writes make them recompute at once (dashboards.caching).
 DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "120"))
+
+# Webhook deliveries (integrations.delivery): seconds one POST may take (less in-process,
+# where the request that made the change waits), the claim's lease (a worker killed while
+# sending leaves the row due again after it; longer than a batch's sends), a task's time
+# before it queues itself again, and POSTs sent at once.
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+# The delivery log keeps finished deliveries this long (the integrations-cleanup job).
+WEBHOOK_DELIVERY_RETENTION_DAYS = int(os.environ.get("WEBHOOK_DELIVERY_RETENTION_DAYS", "30"))
+WEBHOOK_EAGER_TIMEOUT = float(os.environ.get("WEBHOOK_EAGER_TIMEOUT", "3"))
+WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "120"))
+WEBHOOK_TASK_BUDGET = float(os.environ.get("WEBHOOK_TASK_BUDGET", "240"))
+WEBHOOK_EAGER_BUDGET = float(os.environ.get("WEBHOOK_EAGER_BUDGET", "3"))
+WEBHOOK_SEND_THREADS = int(os.environ.get("WEBHOOK_SEND_THREADS", "4"))
+# Whether webhooks may target this machine or a private network (loopback, 10/8, …): for
+# development and tests; off in production, so that a workspace admin cannot make the
+# server post to its neighbours (integrations.services.url_errors, delivery.post).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 # After a write, the worker refills the cached dashboard this much later, so that a
 # burst of writes costs one refill.
 DASHBOARD_REFILL_DELAY_SECONDS = float(os.environ.get("DASHBOARD_REFILL_DELAY_SECONDS", "2"))

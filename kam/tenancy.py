@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.sql import Query
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Sent by the tenant-owned querysets after a bulk write, which sends no model signal:
@@ -132,6 +133,9 @@ class TenantQuerySet(models.QuerySet):
 
     # UPDATE and DELETE build their own query classes, so scope them up front.
     def update(self, **kwargs):
+        # auto_now is applied by save() only: a set-based write moves `updated_at` here,
+        # so that incremental sync (`?updated_since=`) sees it like a save.
+        kwargs.setdefault("updated_at", timezone.now())
         scoped = self._scoped()
         if not rows_changed.has_listeners(self.model):
             return super(TenantQuerySet, scoped).update(**kwargs)
@@ -158,6 +162,9 @@ class TenantQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        if kwargs.get("update_conflicts") and kwargs.get("update_fields") is not None:
+            # An upsert's updated rows take the inserted row's `updated_at` (auto_now).
+            kwargs["update_fields"] = _with_updated_at(kwargs["update_fields"])
         for obj in objs:
             obj.assign_current_tenant()
         _check_foreign_ids(self.model, objs)
@@ -168,8 +175,11 @@ class TenantQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
+        fields = _with_updated_at(fields)
+        now = timezone.now()
         for obj in objs:
             obj.assign_current_tenant()
+            obj.updated_at = now
         _check_foreign_ids(self.model, objs, fields=fields)
         count = super().bulk_update(objs, fields, *args, **kwargs)
         if objs:
@@ -177,6 +187,11 @@ class TenantQuerySet(models.QuerySet):
         return count
 
     bulk_update.alters_data = True
+
+
+def _with_updated_at(fields):
+    fields = list(fields)
+    return fields if "updated_at" in fields else [*fields, "updated_at"]
 
 
 def _rows_changed(model, *, rows=None, pks=None):
@@ -210,6 +225,11 @@ class TenantOwnedModel(models.Model):
         "accounts.Tenant", on_delete=models.CASCADE, related_name="+", editable=False
     )
 
+    # When the row last changed: save() sets it (auto_now), and so do the querysets'
+    # update(), bulk_update() and upserts above, and save(update_fields=...) below; the
+    # API's lists filter by it (`?updated_since=`, kam.filters) for incremental sync.
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = TenantManager()
     # Users named in foreign keys must be members of the tenant (not so for Membership).
     users_must_be_members = True
@@ -222,6 +242,8 @@ class TenantOwnedModel(models.Model):
         errors = self.cross_tenant_errors()
         if errors:
             raise ValidationError(errors)
+        if kwargs.get("update_fields"):  # a partial save changes the row all the same
+            kwargs["update_fields"] = _with_updated_at(kwargs["update_fields"])
         super().save(*args, **kwargs)
 
     def assign_current_tenant(self):
@@ -248,6 +270,12 @@ class TenantOwnedModel(models.Model):
         errors = self.cross_tenant_errors()
         if errors:
             raise ValidationError(errors)
+
+
+def sync_index(name):
+    """The index of a model whose API list integrators page through by `updated_since`
+    (`WHERE tenant_id = … AND updated_at >= … ORDER BY updated_at, id`)."""
+    return models.Index(fields=["tenant", "updated_at", "id"], name=name)
 
 
 ID_CHUNK = 5000  # ids per look-up query, well inside every database's parameter limit
@@ -318,3 +346,15 @@ def foreign_id_errors(model, objs, fields=None):
             errors[field.name] = (_("Select an object of this workspace.") if kind == "row"
                                   else _("Select a member of this workspace."))
     return errors
+
+
+def copy_created_at(app_label, *model_names):
+    """A migration step (RunPython) for the models that gain `updated_at`: the rows that
+    existed take their `created_at` (the migration's time is what the others get)."""
+
+    def run(apps, schema_editor):
+        for name in model_names:
+            apps.get_model(app_label, name)._base_manager.update(
+                updated_at=models.F("created_at"))
+
+    return run

@@ -32,6 +32,7 @@ urlpatterns = [
     path("satisfaction/", include("satisfaction.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("jobs/", include("jobs.urls")),
+    path("workspace/webhooks/", include("integrations.urls")),
     path("reports/", include("dashboards.report_urls")),
     path("", dashboard_views.home, name="home"),
     path("", include("accounts.urls")),

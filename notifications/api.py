@@ -1,15 +1,20 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+
+from kam.serializers import ShowsUpdatedAt
 
 from . import selectors, services
 from .models import Notification
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A notice in the caller's inbox (a reminder, a tier change, an overdue item), with "
+    "when it was read."))
+class NotificationSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     is_read = serializers.BooleanField(read_only=True)
     text = serializers.CharField(source="display_text", read_only=True,
                                  help_text=_("The text in the request's language."))

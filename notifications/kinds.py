@@ -15,6 +15,8 @@ KINDS = {
     "campaign": _("Satisfaction campaigns opened and invitations that could not be sent"),
     "invitation_chase": _("Weekly list of unanswered survey invitations"),
     "management_report": _("The monthly management report (executives)"),
+    "webhook_disabled": _("A webhook was switched off after repeated failed deliveries "
+                          "(admins)"),
 }
 
 

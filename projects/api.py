@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 
 from accounts import roles
 from kam.serializers import drf_errors
-from kam.viewsets import AccountWriteMixin, TenantModelViewSet
+from kam.viewsets import AccountWriteMixin, TenantModelViewSet, UpsertByKeyMixin, upsert_schema
 
 from . import selectors, services
 from .filters import MilestoneFilter, PpapElementFilter, ProgrammeFilter, RiskFilter
@@ -66,10 +66,10 @@ class JudgingMixin:
 
 @extend_schema_view(list=extend_schema(parameters=[AS_OF]),
                     retrieve=extend_schema(parameters=[AS_OF]))
-class ProgrammeViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
+class ProgrammeViewSet(JudgingMixin, UpsertByKeyMixin, AccountWriteMixin, TenantModelViewSet):
     """APQP programmes with their RAG (the worst colour of their open milestones).
     Creating one generates its milestones from the workspace's template and its 18 PPAP
-    elements."""
+    elements. By code: `?code=`, and `GET|PUT programmes/by-code/{code}/` (upsert)."""
 
     serializer_class = ProgrammeSerializer
     filterset_class = ProgrammeFilter
@@ -81,6 +81,11 @@ class ProgrammeViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
 
     def get_queryset(self):
         return Programme.objects.select_related("customer", "project_manager")
+
+    @upsert_schema("code", "programme", ProgrammeSerializer)
+    @action(detail=False, methods=["get", "put"], url_path=r"by-code/(?P<code>[^/]+)")
+    def by_code(self, request, code=None):
+        return self._by_key(request, "code", code)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
@@ -154,14 +159,15 @@ class MilestoneViewSet(JudgingMixin, AccountWriteMixin, TenantModelViewSet):
             raise DRFValidationError(drf_errors(exc)) from None
 
     @extend_schema(responses=MilestoneChangeSerializer(many=True), filters=False,
-                   parameters=[], summary="The milestone's change history",
+                   summary="The milestone's change history",
                    description="Every change of a date, the status, progress or the PSW "
-                   "disposition: who, when, field, from, to and why; newest first.")
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+                   "disposition: who, when, field, from, to and why; newest first. "
+                   "Paginated like every list.")
+    @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
         milestone = self.get_object()
-        changes = selectors.milestone_history(milestone)
-        return Response(MilestoneChangeSerializer(changes, many=True).data)
+        page = self.paginate_queryset(selectors.milestone_history(milestone))
+        return self.get_paginated_response(MilestoneChangeSerializer(page, many=True).data)
 
     @extend_schema(
         request=RedateSerializer,

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from kam import bounds, codes
-from kam.tenancy import TenantOwnedModel
+from kam.tenancy import TenantOwnedModel, sync_index
 
 # Business dates outside this range are typing errors (and would overflow date arithmetic).
 MIN_DATE = date(1990, 1, 1)
@@ -207,7 +207,10 @@ class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
             bounds.check_between("ppap_level", *PPAP_LEVEL_RANGE,
                                  name="programme_ppap_level_range"),
         ]
-        indexes = [models.Index(fields=["tenant", "stage", "sop_date"])]
+        indexes = [
+            sync_index("programme_sync"),
+            models.Index(fields=["tenant", "stage", "sop_date"]),
+        ]
         verbose_name = _("programme")
 
     def __str__(self):
@@ -277,6 +280,7 @@ class Milestone(TenantOwnedModel):
     class Meta:
         ordering = ["planned_date", "id"]
         indexes = [
+            sync_index("milestone_sync"),
             models.Index(fields=["tenant", "programme", "planned_date"]),
             models.Index(fields=["tenant", "status", "planned_date"]),
         ]
@@ -438,6 +442,7 @@ class Risk(TenantOwnedModel):
             bounds.check_between("impact", *RATING_RANGE, name="risk_impact_range"),
         ]
         verbose_name = _("risk")
+        indexes = [sync_index("risk_sync")]
 
     def __str__(self):
         return self.title
@@ -555,6 +560,7 @@ class PpapElement(TenantOwnedModel):
                                     name="ppap_element_unique"),
         ]
         verbose_name = _("PPAP element")
+        indexes = [sync_index("ppap_element_sync")]
 
     def __str__(self):
         return self.get_element_display()

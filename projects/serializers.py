@@ -8,11 +8,16 @@ RAG settings); the viewsets put them there.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.selectors import WORK
-from kam.serializers import AssignableMemberField, TenantModelSerializer
+from kam.serializers import (
+    AssignableMemberField,
+    BlankChoicesAsNull,
+    ShowsUpdatedAt,
+    TenantModelSerializer,
+)
 
 from . import rag, selectors, services
 from .models import (
@@ -39,6 +44,9 @@ class BusinessDateField(serializers.DateField):
         super().__init__(**kwargs)
 
 
+@extend_schema_serializer(description=(
+    "An APQP programme for a customer: code, name, vehicle, start of production, stage "
+    "and its RAG."))
 class ProgrammeSerializer(TenantModelSerializer):
     rag = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Worst colour of the open milestones on `as_of` (default today); null when none "
@@ -92,7 +100,10 @@ class ProgrammeSerializer(TenantModelSerializer):
         return services.update_programme(instance, **validated_data)
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A milestone of a programme: the customer's planned date, forecast and actual dates, "
+    "status, progress and RAG."))
+class MilestoneSerializer(ShowsUpdatedAt, BlankChoicesAsNull, serializers.ModelSerializer):
     rag = serializers.SerializerMethodField(help_text=gettext_lazy(
         "Colour on `as_of` (default today), see the RAG rules."))
     rag_reason = serializers.SerializerMethodField()
@@ -150,6 +161,8 @@ class MilestoneSerializer(serializers.ModelSerializer):
         return instance
 
 
+@extend_schema_serializer(description=(
+    "One change of a milestone: who changed which field, from what to what, when and why."))
 class MilestoneChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = MilestoneChange
@@ -158,12 +171,16 @@ class MilestoneChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(description=(
+    "One milestone to re-date, with its new customer and/or forecast date."))
 class RedateItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text=gettext_lazy("Milestone id."))
     planned_date = BusinessDateField(required=False)
     forecast_date = BusinessDateField(required=False, allow_null=True)
 
 
+@extend_schema_serializer(description=(
+    "Milestones to re-date together, with one reason."))
 class RedateSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=2000, required=False,
                                    default="", help_text=gettext_lazy(
@@ -171,10 +188,14 @@ class RedateSerializer(serializers.Serializer):
     items = RedateItemSerializer(many=True, allow_empty=False, max_length=500)
 
 
+@extend_schema_serializer(description=(
+    "How many milestones a re-dating changed."))
 class RedateResultSerializer(serializers.Serializer):
     changed = serializers.IntegerField(help_text=gettext_lazy("Changes recorded."))
 
 
+@extend_schema_serializer(description=(
+    "A programme risk: probability, impact, score, mitigation, owner and status."))
 class RiskSerializer(TenantModelSerializer):
     owner = AssignableMemberField(for_=WORK, allow_null=True, required=False)
     due_date = BusinessDateField(required=False, allow_null=True)
@@ -191,6 +212,9 @@ class RiskSerializer(TenantModelSerializer):
         read_only_fields = ["score", "created_at", "updated_at"]
 
 
+@extend_schema_serializer(description=(
+    "One of a programme's 18 PPAP elements: what the submission level asks for it, its "
+    "status and owner."))
 class PpapElementSerializer(TenantModelSerializer):
     requirement = serializers.ChoiceField(
         choices=PpapRequirement.choices, read_only=True, help_text=gettext_lazy(

@@ -19,6 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import events
+
+from . import rag
 from .models import (
     PRE_NOMINATION_KINDS,
     Milestone,
@@ -174,11 +177,23 @@ def update_programme(programme: Programme, **fields: Any) -> Programme:
     if "sop_date" in fields and fields["sop_date"] != programme.sop_date:
         raise ValidationError({"sop_date": _(
             "Re-date the SOP milestone (with the reason) to move SOP.")})
+    # The stored stage: a form bound to the programme has set the new one already.
+    stage_before = Programme.objects.filter(pk=programme.pk).values_list(
+        "stage", flat=True).first()
     for name, value in fields.items():
         setattr(programme, name, value)
     programme.full_clean()
     programme.save()
+    if stage_before is not None and stage_before != programme.stage:
+        events.emit("programme.stage_changed", tenant=programme.tenant, records=[{
+            "programme": _programme_ref(programme),
+            "stage": {"from": stage_before, "to": programme.stage}}])
     return programme
+
+
+def _programme_ref(programme):
+    return {"id": programme.pk, "code": programme.code, "name": programme.name,
+            "customer": programme.customer_id}
 
 
 def ensure_ppap_elements(programme: Programme) -> None:
@@ -302,9 +317,41 @@ def update_milestone(milestone: Milestone, *, user: User | None = None, reason: 
         Programme.objects.filter(pk=milestone.programme_id).update(
             sop_date=milestone.planned_date)
         milestone.programme.sop_date = milestone.planned_date
+    _milestone_events(milestone, old, today=today)
     # Progress that only followed a status change says nothing the status row does not.
     skip = () if "progress" in changes or old["status"] == milestone.status else ("progress",)
     return _record(milestone, old, user=user, reason=reason, skip=skip)
+
+
+def _milestone_events(milestone, old, *, today):
+    """`milestone.slipped` (its expected date, the forecast else the planned date, moved
+    later) and `milestone.rag_changed` (the edit changed its colour today), if wanted."""
+    wanted = events.subscribed_events(milestone.tenant)
+    if not wanted & {"milestone.slipped", "milestone.rag_changed"}:
+        return
+    ref = {"id": milestone.pk, "kind": milestone.kind, "name": milestone.name,
+           "programme": _programme_ref(milestone.programme)}
+    before = old["forecast_date"] or old["planned_date"]
+    after = milestone.forecast_date or milestone.planned_date
+    if (before and after and after > before and milestone.status != MilestoneStatus.DONE):
+        events.emit("milestone.slipped", tenant=milestone.tenant, records=[{
+            "milestone": ref, "expected_date": {"from": before, "to": after},
+            "days": (after - before).days,
+            "planned_date": {"from": old["planned_date"], "to": milestone.planned_date},
+            "forecast_date": {"from": old["forecast_date"], "to": milestone.forecast_date}}])
+    if "milestone.rag_changed" in wanted:
+        policy = rag.policy_for(milestone.tenant)
+        colour_before = rag.colour(planned=old["planned_date"], forecast=old["forecast_date"],
+                                   actual=old["actual_date"], status=old["status"], on=today,
+                                   policy=policy)
+        colour_after = rag.colour(planned=milestone.planned_date,
+                                  forecast=milestone.forecast_date,
+                                  actual=milestone.actual_date, status=milestone.status,
+                                  on=today, policy=policy)
+        if colour_before != colour_after:
+            events.emit("milestone.rag_changed", tenant=milestone.tenant, records=[{
+                "milestone": ref, "rag": {"from": str(colour_before), "to": str(colour_after)},
+                "on": today}])
 
 
 @transaction.atomic

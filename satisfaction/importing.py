@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Department
+from integrations import events
 from kam import codes as code_rules
 from kam import messages
 from kam.imports import cells, kinds, row_messages
@@ -376,6 +377,10 @@ def _write_chunk(chunk, plan, context, now):
                                update_conflicts=True, unique_fields=["response", "question"],
                                update_fields=ANSWER_FIELDS)
     services.propose_items_in_bulk(entries, texts=plan.texts)
+    # One event per department's answers, in one insert for the chunk.
+    events.emit("survey.responded", tenant=context.tenant, records=(
+        services.survey_response_record(row.survey, response, answers=len(kept))
+        for row, (response, kept) in zip(chunk, entries, strict=True)))
 
 
 def write_answers(*, context: kinds.Context, plan: AnswerPlan,

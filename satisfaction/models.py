@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Department
 from kam import bounds, messages
 from kam.periods import Quarter
-from kam.tenancy import TenantOwnedModel
+from kam.tenancy import TenantOwnedModel, sync_index
 
 SCALE_MIN = 1
 NPS_MIN, NPS_MAX = 0, 10
@@ -189,6 +189,7 @@ class Campaign(TenantOwnedModel):
             bounds.check_between("quarter", *QUARTER_RANGE, name="campaign_quarter_range"),
         ]
         verbose_name = _("campaign")
+        indexes = [sync_index("campaign_sync")]
 
     def __str__(self):
         return self.period
@@ -230,6 +231,7 @@ class Survey(TenantOwnedModel):
         constraints = [models.UniqueConstraint(fields=["campaign", "customer"],
                                                name="survey_unique_customer")]
         verbose_name = _("survey")
+        indexes = [sync_index("survey_sync")]
 
     def __str__(self):
         return f"{self.customer_id} {self.campaign_id}"
@@ -298,6 +300,7 @@ class Response(TenantOwnedModel):
             bounds.check_between("recommend", NPS_MIN, NPS_MAX, name="response_recommend_range"),
         ]
         verbose_name = _("response")
+        indexes = [sync_index("response_sync")]
 
     def __str__(self):
         return f"{self.survey_id} {self.department}"
@@ -446,6 +449,7 @@ class OplItem(GeneratedText, TenantOwnedModel):
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [
+            sync_index("opl_item_sync"),
             models.Index(fields=["tenant", "status", "due_date"]),
             models.Index(fields=["tenant", "customer", "status"]),
             models.Index(fields=["tenant", "owner", "status"]),

@@ -8,12 +8,17 @@ managers (another tenant's id is "Invalid pk", 400); user fields accept tenant m
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.selectors import KAM, WORK
 from customers.models import Customer, Department
-from kam.serializers import AssignableMemberField, TenantModelSerializer
+from kam.serializers import (
+    AssignableMemberField,
+    BlankChoicesAsNull,
+    ShowsUpdatedAt,
+    TenantModelSerializer,
+)
 
 from .models import (
     NPS_MAX,
@@ -33,6 +38,9 @@ from .models import (
 INDEX_HELP = _("Satisfaction index 0–100 over the answered questions; null without answers.")
 
 
+@extend_schema_serializer(description=(
+    "A survey question: dimension, departments asked, weight and its texts in English and "
+    "Chinese."))
 class QuestionSerializer(TenantModelSerializer):
     departments = serializers.ListField(
         child=serializers.ChoiceField(choices=Department.choices), min_length=1,
@@ -51,6 +59,8 @@ class QuestionSerializer(TenantModelSerializer):
         return list(dict.fromkeys(value))
 
 
+@extend_schema_serializer(description=(
+    "A satisfaction survey template: its scale and its questions."))
 class SurveyTemplateSerializer(TenantModelSerializer):
     questions = QuestionSerializer(many=True, read_only=True)
 
@@ -64,6 +74,9 @@ class SurveyTemplateSerializer(TenantModelSerializer):
         read_only_fields = ["created_at"]
 
 
+@extend_schema_serializer(description=(
+    "A quarterly satisfaction campaign (draft, open or closed), its template and "
+    "customers."))
 class CampaignSerializer(TenantModelSerializer):
     period = serializers.CharField(read_only=True, help_text=_("e.g. 2026Q3"))
     customers = serializers.PrimaryKeyRelatedField(
@@ -80,6 +93,9 @@ class CampaignSerializer(TenantModelSerializer):
         read_only_fields = ["status", "opened_at", "closed_at", "created_at"]
 
 
+@extend_schema_serializer(description=(
+    "A survey invitation of a campaign just opened: whether its link was e-mailed, else "
+    "the link."))
 class InvitationLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survey = serializers.IntegerField()
@@ -92,6 +108,8 @@ class InvitationLinkSerializer(serializers.Serializer):
         "e-mailed to the contact (the e-mail carries a link of its own)."))
 
 
+@extend_schema_serializer(description=(
+    "A campaign just opened: the surveys and invitations it made and the e-mails it sent."))
 class CampaignOpenSerializer(serializers.Serializer):
     campaign = CampaignSerializer()
     surveys = serializers.IntegerField()
@@ -99,7 +117,9 @@ class CampaignOpenSerializer(serializers.Serializer):
     invitations = InvitationLinkSerializer(many=True)
 
 
-class SurveySerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A customer's survey in a campaign, with its satisfaction index and NPS."))
+class SurveySerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     index = serializers.FloatField(read_only=True, allow_null=True, help_text=INDEX_HELP)
     nps = serializers.FloatField(read_only=True, allow_null=True,
                                  help_text=_("B2B NPS −100…100; null when nobody answered."))
@@ -113,7 +133,9 @@ class SurveySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "The invitation of one customer department to answer a survey, and its state."))
+class InvitationSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     customer = serializers.IntegerField(source="survey.customer_id", read_only=True)
     state = serializers.SerializerMethodField(
         help_text=_('"answered", "expired", "revoked" or "waiting".'))
@@ -136,12 +158,16 @@ class InvitationSerializer(serializers.ModelSerializer):
         return "waiting"
 
 
+@extend_schema_serializer(description=(
+    "A survey invitation's new link, shown only once."))
 class InvitationNewLinkSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.URLField(help_text=_("The new link; the previous one no longer works. "
                                            "Shown only in this answer."))
 
 
+@extend_schema_serializer(description=(
+    "The score given to one question of a survey response."))
 class AnswerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Answer
@@ -150,7 +176,9 @@ class AnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResponseSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(component_name="SurveyResponse", description=(
+    "A customer department's answers to a survey, how they were given and by whom."))
+class ResponseSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     answers = AnswerSerializer(many=True, read_only=True)
 
     class Meta:
@@ -160,6 +188,8 @@ class ResponseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(description=(
+    "The score (and an optional comment) for one question."))
 class AnswerInputSerializer(serializers.Serializer):
     question = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     score = serializers.IntegerField(min_value=0, max_value=100,
@@ -167,6 +197,8 @@ class AnswerInputSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+@extend_schema_serializer(description=(
+    "A department's answers entered by staff, replacing the ones it gave before."))
 class ResponseInputSerializer(serializers.Serializer):
     """Answers entered by staff (e.g. given to an outside agency); they replace any answers
     the department already has in that survey."""
@@ -182,6 +214,9 @@ class ResponseInputSerializer(serializers.Serializer):
     answers = AnswerInputSerializer(many=True, max_length=200)
 
 
+@extend_schema_serializer(description=(
+    "An item of the open point list: a customer's issue, its owner, due date, status and "
+    "progress, and whether it is overdue or stale."))
 class OplItemSerializer(TenantModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     overdue = serializers.SerializerMethodField(
@@ -221,7 +256,10 @@ class OplItemSerializer(TenantModelSerializer):
         return super().candidate(attrs)
 
 
-class OplUpdateSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "A progress update of an OPL item: a note, % done and the status change it made, if "
+    "any."))
+class OplUpdateSerializer(ShowsUpdatedAt, BlankChoicesAsNull, serializers.ModelSerializer):
     status = serializers.ChoiceField(
         choices=OplItem.Status.choices, required=False, write_only=True,
         help_text=_("Move the item to this status with the update (optional)."))
@@ -239,7 +277,9 @@ class OplUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "item", "author", "status_from", "status_to", "created_at"]
 
 
-class OplProposalSerializer(serializers.ModelSerializer):
+@extend_schema_serializer(description=(
+    "An OPL item proposed by a low survey answer, waiting to be accepted or dismissed."))
+class OplProposalSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
     score = serializers.IntegerField(source="answer.score", read_only=True)
     scale_max = serializers.IntegerField(source="answer.scale_max", read_only=True)
 

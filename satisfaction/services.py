@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import hash_token
 from customers.models import Contact, Customer, DecisionRole, Department, Level, Tier
+from integrations import events
 from jobs import outbox
 from kam.periods import Quarter
 from kam.tenancy import cross_tenant
@@ -611,7 +612,18 @@ def save_response(survey: Survey, *, department: str, scores: Mapping[int, int |
         invitation.responded_at = now
         invitation.save(update_fields=["responded_at"])
     propose_items(response, answers=keep, questions=questions)
+    events.emit("survey.responded", tenant=survey.tenant,
+                records=[survey_response_record(survey, response, answers=len(keep))])
     return response
+
+
+def survey_response_record(survey: Survey, response: Response, *, answers: int) -> dict:
+    """The `survey.responded` record of one department's answers."""
+    return {"survey": {"id": survey.pk, "campaign": survey.campaign_id,
+                       "customer": survey.customer_id},
+            "response": {"id": response.pk, "department": response.department,
+                         "source": response.source, "recommend": response.recommend,
+                         "answers": answers, "submitted_at": response.submitted_at}}
 
 
 def propose_items(response: Response, *, answers: list[Answer],
@@ -695,7 +707,23 @@ def create_item(tenant: Tenant, *, user: User | None = None, opened_on: date | N
     item.full_clean()
     item.save()
     _log(item, user=user, note=_("Item opened."), progress=0, status_to=item.status)
+    events.emit("opl_item.created", tenant=tenant, records=[{"opl_item": _item_ref(item)}])
     return item
+
+
+def _item_ref(item: OplItem) -> dict:
+    """An OPL item as its webhook events show it."""
+    return {"id": item.pk, "customer": item.customer_id, "title": item.title, "source": item.source,
+            "priority": item.priority, "status": item.status, "progress": item.progress,
+            "owner": item.owner_id, "accountable": item.accountable_id,
+            "opened_on": item.opened_on, "due_date": item.due_date}
+
+
+def _status_changed(item: OplItem, before: str, *, reason: str = "") -> None:
+    if item.status != before:
+        events.emit("opl_item.status_changed", tenant=item.tenant, records=[{
+            "opl_item": _item_ref(item), "status": {"from": before, "to": item.status},
+            "reason": reason or None}])
 
 
 @transaction.atomic
@@ -724,6 +752,7 @@ def update_item(item: OplItem, *, user: User, role: str, status: str | None = No
         item.save()
         _log(item, user=user, note=note or status_reason or _("Status changed."),
              progress=item.progress, status_from=before, status_to=status)
+        _status_changed(item, before, reason=item.status_reason)
     else:
         item.save()
     return item
@@ -760,6 +789,7 @@ def add_update(item: OplItem, *, user: User, role: str, note: str, progress: int
                              today=item.tenant.today())
     item.last_update_at = now
     item.save()
+    _status_changed(item, before, reason=item.status_reason)
     return _log(item, user=user, note=note.strip(), progress=item.progress,
                 status_from=before if item.status != before else "",
                 status_to=item.status if item.status != before else "", at=now)

@@ -16,7 +16,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.response import Response
 
 from accounts import roles
 from customers.filters import tenant_users
@@ -112,13 +111,14 @@ class TeamViewSet(TenantModelViewSet):
 
     @extend_schema(responses=CoefficientSerializer(many=True), filters=False,
                    summary="Team coefficient per year",
-                   description=str(coefficients.FORMULA))
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+                   description=f"{coefficients.FORMULA} Newest year first; paginated like "
+                   "every list.")
+    @action(detail=True, methods=["get"], filter_backends=[])
     def coefficients(self, request, pk=None):
         team = self.get_object()
         by_year = coefficients.team_coefficients([team]).get(team.pk, {})
-        rows = [by_year[year] for year in sorted(by_year, reverse=True)]
-        return Response(CoefficientSerializer(rows, many=True).data)
+        rows = self.paginate_queryset([by_year[year] for year in sorted(by_year, reverse=True)])
+        return self.get_paginated_response(CoefficientSerializer(rows, many=True).data)
 
 
 # --- members -------------------------------------------------------------------------

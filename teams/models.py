@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam import bounds
 from kam.periods import PERIOD_RE, Quarter, period_bounds, validate_period
-from kam.tenancy import TenantOwnedModel
+from kam.tenancy import TenantOwnedModel, sync_index
 
 SCORE_RANGE = (1, 5)
 SCORE = bounds.between(*SCORE_RANGE)
@@ -68,6 +68,7 @@ class Team(ConstraintsCheckedInClean, TenantOwnedModel):
             models.UniqueConstraint(fields=["tenant", "customer"], name="team_unique_customer"),
         ]
         verbose_name = _("account team")
+        indexes = [sync_index("team_sync")]
 
     def __str__(self):
         return self.name or str(self.customer)
@@ -118,7 +119,9 @@ class TeamMember(ConstraintsCheckedInClean, TenantOwnedModel):
                                    | Q(end_on__gte=models.F("start_on")),
                                    name="team_member_end_after_start"),
         ]
-        indexes = [models.Index(fields=["tenant", "user"]),
+        indexes = [
+            sync_index("team_member_sync"),
+            models.Index(fields=["tenant", "user"]),
                    models.Index(fields=["tenant", "team", "role"])]
         verbose_name = _("team member")
 

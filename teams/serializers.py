@@ -9,7 +9,7 @@ tenant's id is "Invalid pk", 400 naming the field); people must be members of th
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts import roles
@@ -19,6 +19,9 @@ from . import services, triangle
 from .models import Recognition, Review, Team, TeamMember
 
 
+@extend_schema_serializer(description=(
+    "A member of an account team as shown on the team: who, in which role, since and "
+    "until when."))
 class MemberBriefSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="user.__str__", read_only=True)
 
@@ -28,6 +31,9 @@ class MemberBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(description=(
+    "A customer's account team, its members active today and whether the iron triangle "
+    "(AR, SR, FR) is complete."))
 class TeamSerializer(TenantModelSerializer):
     members = MemberBriefSerializer(
         source="active_members", many=True, read_only=True,
@@ -59,6 +65,8 @@ class TeamSerializer(TenantModelSerializer):
         return value
 
 
+@extend_schema_serializer(description=(
+    "A person's place on an account team: their role and the dates they are on it."))
 class TeamMemberSerializer(TenantModelSerializer):
     name = serializers.CharField(source="user.__str__", read_only=True)
     is_active = serializers.SerializerMethodField(
@@ -98,6 +106,8 @@ class TeamMemberSerializer(TenantModelSerializer):
         return super().validate(attrs)
 
 
+@extend_schema_serializer(description=(
+    "A quarterly review of a team member, with its ratings and comments."))
 class ReviewSerializer(TenantModelSerializer):
     team = serializers.IntegerField(source="member.team_id", read_only=True)
     user = serializers.IntegerField(source="member.user_id", read_only=True,
@@ -134,6 +144,8 @@ class ReviewSerializer(TenantModelSerializer):
         return super().validate(attrs)
 
 
+@extend_schema_serializer(description=(
+    "A recognition given to a team member or a team."))
 class RecognitionSerializer(TenantModelSerializer):
     unique_messages = {}
 
@@ -144,6 +156,8 @@ class RecognitionSerializer(TenantModelSerializer):
         read_only_fields = ["awarded_by"]
 
 
+@extend_schema_serializer(description=(
+    "An account team's coefficient for one year, with the figures it is made of."))
 class CoefficientSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     value = serializers.DecimalField(max_digits=3, decimal_places=2)

@@ -259,6 +259,8 @@ class ImportJobFactory(TenantOwnedFactory):
 
 # Each app keeps its own factories next to its tests; the cross-app suites see them all here.
 from dashboards.tests.factories import *  # noqa: E402, F403
+from integrations.tests.sync_factories import *  # noqa: E402, F403
+from integrations.tests.webhook_factories import *  # noqa: E402, F403
 from jobs.tests.factories import *  # noqa: E402, F403
 from notifications.tests.factories import *  # noqa: E402, F403
 from projects.tests.factories import *  # noqa: E402, F403

@@ -44,7 +44,7 @@ def test_schema_declares_bearer_authentication(openapi):
 def test_schema_documents_error_answers(openapi):
     me = openapi["paths"]["/api/v1/me/"]["get"]["responses"]
     assert {"200", "401", "403"} <= set(me)
-    # One object, not a list, although the route is the router's `list` action.
+    # One object (a retrieve at `me/`, without an id), not a list.
     assert me["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Me"
     }

@@ -67,6 +67,13 @@ NON_OBJECT_KWARGS = {
     "the token itself and shows no tenant data",
     "survey_respond": "a respondent's invitation link, no login: the secret token names its "
     "invitation and so its tenant; unknown tokens are 404 (satisfaction's tests)",
+    # Natural keys: looked up in the tenant's scoped queryset like the list's ?code= filter;
+    # another tenant's code or external id is a 404 on GET and a new row of this tenant on
+    # PUT (customers/tests/test_natural_keys.py).
+    "customer-by-code": "a customer code, looked up in the tenant's own customers",
+    "programme-by-code": "a programme code, looked up in the tenant's own programmes",
+    "contact-by-external-id": "an external id, looked up in the tenant's own contacts",
+    "customer-figure-by-external-id": "an external id, looked up in the tenant's own figures",
 }
 
 MARKER = "LEAK-BETA-"

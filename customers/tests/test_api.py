@@ -419,7 +419,7 @@ def test_post_scoring_run_scores_the_tokens_tenant(tenant, other_tenant, api):
     scored_portfolio(other_tenant, 3)
     client = api("executive")
 
-    response = client.post(f"{API}/scoring-runs/")
+    response = client.post(f"{API}/scoring-runs/", content_type="application/json")
 
     assert response.status_code == 201, response.content
     run = response.json()
@@ -460,7 +460,7 @@ def test_override_through_the_api_survives_a_run(tenant, api):
     assert response.status_code == 201, response.content
     assert {"id", "customer", "tier", "reason", "expires_on", "in_force"} <= set(response.json())
 
-    assert client.post(f"{API}/scoring-runs/").status_code == 201
+    assert client.post(f"{API}/scoring-runs/", content_type="application/json").status_code == 201
 
     customer = client.get(f"{API}/customers/{last.pk}/").json()
     assert (customer["tier"], customer["tier_source"]) == ("A", "override")
