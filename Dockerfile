@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/app/media
 
-# gettext: compilemessages turns locale/*.po into the .mo files Django reads.
+# gettext: compilemessages turns locale/*.po into the .mo files Django reads. Pango and
+# the Noto CJK fonts: WeasyPrint renders the PDF exports (Chinese text included).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Development defaults; production sets DEBUG=0, SECRET_KEY and ALLOWED_HOSTS itself.
 export DEBUG ?= 1
 
-.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import bench-rls bench-webhooks clean
+.PHONY: run test install messages migrate seed lint bench-scoring bench-dashboard bench-import bench-rls bench-webhooks bench-history bench-qbr clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ bench-rls: migrate
 # transaction and the delivery rate to a loopback receiver (BENCH_ARGS="--customers 10000").
 bench-webhooks: migrate
 	$(BIN)/python manage.py bench_webhooks $(BENCH_ARGS)
+
+# The figure import with the history of changes off and on, and the ratio (≤ 1.5×).
+bench-history: migrate
+	$(BIN)/python manage.py bench_history $(BENCH_ARGS)
+
+# The QBR pack PDF (internal and customer-facing) of an A account of the demo tenant
+# (BENCH_ARGS="--language zh-hans --repeat 5"); target under 3 s.
+bench-qbr: seed
+	$(BIN)/python manage.py bench_qbr $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache .ruff_cache

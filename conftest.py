@@ -11,6 +11,12 @@ from tests.factories import MembershipFactory, TenantFactory
 pytest_plugins = ["tests.celery_stack"]
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Uploaded files (attachments) of each test go to a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(slug="alpha", name="Alpha Interiors")

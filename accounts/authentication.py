@@ -6,6 +6,7 @@ import logging
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from kam import changes
 from kam.tenancy import cross_tenant, set_current_tenant
 
 from .models import ApiToken, Membership, hash_token
@@ -35,6 +36,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         request._request.membership = token.membership
         # Reset by accounts.middleware.TenantMiddleware when the request ends.
         set_current_tenant(token.tenant)
+        # Also reset there: changes are recorded as made with this token (kam.changes).
+        changes.set_context(source=changes.Source.API, user=token.user, token_id=token.pk,
+                            token_name=token.name)
         touch_api_token(token)
         return token.user, token
 

@@ -3,6 +3,7 @@ from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import trans_real
 
+from kam import changes
 from kam.tenancy import reset_current_tenant, set_current_tenant
 
 from .selectors import active_membership
@@ -25,15 +26,22 @@ class TenantMiddleware:
         request.membership = None
         request.role = None
         token = set_current_tenant(None)
+        # Who changes rows, for their history (an API token says so itself, and is reset
+        # here too).
+        change = changes.set_context(
+            source=changes.Source.API if request.path_info.startswith("/api/")
+            else changes.Source.PAGE)
         try:
             user = request.user
             if user.is_authenticated:
+                changes.set_context(source=changes.current().source, user=user)
                 membership = active_membership(user, request.session.get(SESSION_TENANT_KEY))
                 if membership is not None:
                     bind_membership(request, membership)
                     request.session[SESSION_TENANT_KEY] = membership.tenant_id
             return self.get_response(request)
         finally:
+            changes.reset(change)
             reset_current_tenant(token)
             timezone.deactivate()
 

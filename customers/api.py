@@ -25,6 +25,7 @@ from kam import messages as stored_messages
 from kam.imports import row_messages
 from kam.parsers import JSONParser
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet, UpsertByKeyMixin, upsert_schema
+from records.history import HistoryMixin
 
 from . import scoring, services
 from .filters import CustomerFilter, PeriodFigureFilter, tenant_users
@@ -94,7 +95,7 @@ class BulkJSONParser(JSONParser):
 # --- customers ----------------------------------------------------------------------
 
 
-class CustomerViewSet(UpsertByKeyMixin, WriteViewSet):
+class CustomerViewSet(HistoryMixin, UpsertByKeyMixin, WriteViewSet):
     """Customers with their current tier. `tier`, `tier_source` and `score` come from the
     scoring runs and overrides and are read-only. By code: `?code=`, and
     `GET|PUT customers/by-code/{code}/` (upsert)."""
@@ -180,7 +181,7 @@ class TierOverrideFilter(django_filters.FilterSet):
         return queryset.filter(**in_force) if value else queryset.exclude(**in_force)
 
 
-class TierOverrideViewSet(viewsets.ReadOnlyModelViewSet):
+class TierOverrideViewSet(HistoryMixin, viewsets.ReadOnlyModelViewSet):
     """Tier overrides, newest first, ended ones included. Set and end them with
     `POST|DELETE customers/{id}/tier-override/`."""
 
@@ -196,7 +197,7 @@ class TierOverrideViewSet(viewsets.ReadOnlyModelViewSet):
         return context
 
 
-class PeriodFigureViewSet(UpsertByKeyMixin, WriteViewSet):
+class PeriodFigureViewSet(HistoryMixin, UpsertByKeyMixin, WriteViewSet):
     """Quarterly figures per customer: one row per customer and period. By external id:
     `?external_id=`, and `GET|PUT customer-figures/by-external-id/{external_id}/`."""
 
@@ -334,7 +335,7 @@ class TierAssessmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-run_id", "rank", "id"]
 
 
-class ScoringPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+class ScoringPolicyViewSet(HistoryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Scoring policy versions, newest first; the newest one is in force. Policies are
     never edited: `POST` creates the next version (admins only)."""
@@ -374,7 +375,7 @@ class ContactFilter(django_filters.FilterSet):
                   "counterpart"]
 
 
-class ContactViewSet(UpsertByKeyMixin, WriteViewSet):
+class ContactViewSet(HistoryMixin, UpsertByKeyMixin, WriteViewSet):
     """People at the customers, placed on the relationship map. By external id:
     `?external_id=`, and `GET|PUT contacts/by-external-id/{external_id}/`."""
 
@@ -426,7 +427,7 @@ class ServiceStandardViewSet(WriteViewSet):
     account_path = None
 
 
-class AccountPlanViewSet(WriteViewSet):
+class AccountPlanViewSet(HistoryMixin, WriteViewSet):
     """One plan per customer and year, with its initiatives (edit those under
     `initiatives`)."""
 
@@ -447,7 +448,7 @@ class InitiativeFilter(django_filters.FilterSet):
         fields = ["plan", "customer", "status", "owner"]
 
 
-class InitiativeViewSet(WriteViewSet):
+class InitiativeViewSet(HistoryMixin, WriteViewSet):
     queryset = Initiative.objects.all()
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilter

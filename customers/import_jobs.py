@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from integrations import events
-from kam import messages
+from kam import changes, messages
 from kam.imports import files, kinds, rows
 from kam.imports.rows import ChangePreview, RowError
 
@@ -183,7 +183,10 @@ def commit_job(job: ImportJob) -> ImportJob:
         return _fail(job, ImportJob.Status.FAILED, [RowError(exc.row, exc.column, exc.message)])
     job.total_rows = len(parsed.rows)
     try:
-        result = _write(job, kind, context, parsed)
+        # The rows' history names the import and whoever uploaded it.
+        with changes.change_context(changes.Source.IMPORT, user=job.created_by,
+                                    reference=job.pk):
+            result = _write(job, kind, context, parsed)
     except Exception as exc:  # a time limit or a bug too: the job must not stay "running"
         return _fail(job, ImportJob.Status.FAILED, [_stopped(job, exc)])
     try:

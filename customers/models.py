@@ -10,6 +10,7 @@ from kam import bounds, codes, external_ids
 from kam.imports import kinds
 from kam.periods import validate_period
 from kam.tenancy import TenantOwnedModel, sync_index
+from records.history import track
 
 # The ranges of the numbers people enter (kam.bounds): validators here, the same range
 # as a database check in each model's Meta.
@@ -136,6 +137,9 @@ class Customer(codes.CodeIsIdentifier, TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Every change, who made it and from where (records.history).
+    history = track()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -197,6 +201,9 @@ class PeriodFigure(TenantOwnedModel):
                                                      blank=True, validators=RATING)
     external_id = external_ids.field()
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["customer__name", "-period"]
@@ -279,6 +286,9 @@ class ScoringPolicy(TenantOwnedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["-version"]
@@ -424,6 +434,9 @@ class TierOverride(TenantOwnedModel):
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                  null=True, blank=True, related_name="+")
 
+    # Every change, who made it and from where (records.history).
+    history = track()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("tier override")
@@ -498,6 +511,9 @@ class Contact(TenantOwnedModel):
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     external_id = external_ids.field()
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["customer__name", "department", "level", "name"]
@@ -611,6 +627,9 @@ class AccountPlan(TenantOwnedModel):
     focus_products = models.TextField(_("focus products"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Every change, who made it and from where (records.history).
+    history = track()
+
     class Meta:
         ordering = ["customer__name", "-year"]
         constraints = [
@@ -642,6 +661,9 @@ class Initiative(TenantOwnedModel):
     due_on = models.DateField(_("due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices,
                               default=Status.PLANNED)
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from integrations import events
 from kam.periods import PERIOD_RE, current_period, shift_period, window_periods
+from records import history
 
 from .models import (
     Customer,
@@ -537,10 +538,13 @@ def apply_run_to_customers(run):
             f"AND {customer}.tenant_id = %s AND {customer}.is_active "
             f"AND ({customer}.tier <> a.tier OR {customer}.tier_source <> a.tier_source "
             f"OR ({customer}.score IS NULL) <> (a.score IS NULL) "
-            f"OR {customer}.score <> a.score)",
+            f"OR {customer}.score <> a.score) RETURNING {customer}.id",
             [connection.ops.adapt_datetimefield_value(timezone.now()), run.pk, run.tenant_id,
              run.tenant_id],
         )
+        changed = [pk for (pk,) in cursor.fetchall()]
+    # The changed customers' history, in bulk (one read and one insert per batch).
+    history.record_updates(Customer, pks=changed)
 
 
 def prune_assessments(tenant, *, today, keep_days):

@@ -13,8 +13,9 @@ from customers import selectors as customer_selectors
 from customers.forms import InteractionForm, TierOverrideForm
 from customers.models import Customer, PainPoint, Technology
 from customers.views.common import get_customer, page, permissions
+from records import history
 
-from . import derived
+from . import derived, exports, selectors
 from .filters import AccountFilter
 
 PAGE_SIZE = 25
@@ -77,8 +78,10 @@ def customer_list(request):
     page_obj = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     found = derived.current(Customer.objects.filter(pk__in=[c.pk for c in page_obj]),
                            tenant=request.tenant)
+    arrows = selectors.health_arrows([customer.pk for customer in page_obj])
     for customer in page_obj:
         customer.health = found.get(customer.pk)
+        customer.health_arrow = arrows.get(customer.pk)
     filtered = any(request.GET.get(name) not in (None, "", "unknown")
                    for name in filterset.form.fields)
     return page(request, "customers/customer_list.html", {
@@ -104,6 +107,8 @@ def customer_detail(request, pk):
         "figures": figures,
         "figures_chart": customer_selectors.figures_chart(figures),
         "health": derived.explain(customer, tenant=tenant, today=today),
+        "health_trend": selectors.health_trend(customer, weeks=selectors.TREND_WEEKS,
+                                               until=today),
         "why": customer_selectors.tier_explanation(customer_selectors.latest_assessment(customer)),
         "override": customer_selectors.override_in_force(customer, today),
         "history": customer_selectors.tier_history(customer, tenant),
@@ -114,9 +119,13 @@ def customer_detail(request, pk):
         "overdue_count": sum(1 for row in cadence_rows if row["overdue"]),
         "interactions": customer_selectors.recent_interactions(customer),
         "plans": customer_selectors.account_plans(customer),
+        "record_history": history.history_page(request, customer),
     }
     flags = permissions(request, customer)
+    context["health_trend_chart"] = selectors.trend_chart(context["health_trend"])
+    context["trend_weeks"] = selectors.TREND_WEEKS
     context.update(flags)
+    context["qbr"] = exports.qbr_control(request, customer)
     if roles.allows(request.role, "override_tiers"):
         context["override_form"] = TierOverrideForm()
     if flags["can_edit"]:

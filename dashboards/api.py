@@ -2,11 +2,13 @@
 from the same selectors as the page (`dashboards.selectors`). Executives and admins read
 them; `my-accounts` is every user's own list."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from customers import api as customers_api
@@ -14,8 +16,9 @@ from customers.filters import TIER_CHOICES
 from kam.api import Pagination
 from kam.schema import AutoSchema
 
-from . import derived, selectors, serializers
-from .filters import AccountFilter, DashboardFilter
+from . import derived, exports, pdf, qbr, selectors, serializers
+from .filters import AccountFilter, DashboardFilter, HealthSnapshotFilter
+from .models import HealthSnapshot
 
 FILTERS = [
     OpenApiParameter("region", OpenApiTypes.INT, description="Only customers of this region."),
@@ -148,3 +151,64 @@ class CustomerViewSet(customers_api.CustomerViewSet):
     read-only."""
 
     filterset_class = AccountFilter
+
+    def perform_content_negotiation(self, request, force=False):
+        # `format` of the QBR pack names the file (pdf, xlsx), not a renderer: the file is
+        # the response itself, and errors are JSON like everywhere else.
+        if getattr(self, "action", None) == "qbr":
+            renderer = JSONRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("quarter", OpenApiTypes.STR,
+                             description="The quarter, e.g. `2026Q3` (default: the last "
+                             "complete quarter, the scoring window's end)."),
+            OpenApiParameter("variant", OpenApiTypes.STR, enum=list(qbr.VARIANTS),
+                             description="`internal` (tier, score, health, margins: "
+                             "executives and admins) or `customer` (default; also the "
+                             "account's team), which leaves them out."),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=list(qbr.FORMATS),
+                             description="`pdf` (default) or `xlsx` (one sheet per section)."),
+        ],
+        responses={
+            (200, qbr.FORMATS[qbr.PDF]): OpenApiTypes.BINARY,
+            (200, qbr.FORMATS[qbr.XLSX]): OpenApiTypes.BINARY,
+        },
+        filters=False, summary="QBR pack of the customer",
+        description="The quarterly business review pack of one customer and quarter as a "
+        "file, in the caller's language: figures against plan, tier and why, health and "
+        "score trend, scorecard trend, satisfaction by department and dimension, OPL "
+        "opened / closed / overdue, programmes with RAG and slips, top risks and next "
+        "quarter's objectives. A bad `quarter`, `variant` or `format` is a 400 naming it; "
+        "a PDF where the server cannot render PDFs is a 400 on `format`.")
+    @action(detail=True, methods=["get"], filter_backends=[],
+            pagination_class=None)
+    def qbr(self, request, pk=None):
+        customer = self.get_object()
+        try:
+            quarter, variant, file_format = qbr.read_request(request.query_params,
+                                                             tenant=request.tenant)
+        except qbr.PackError as exc:
+            raise ValidationError(exc.errors) from exc
+        if not exports.may_export(request, customer, variant):
+            raise PermissionDenied(_(
+                "Only executives, administrators and the account's team export its QBR "
+                "pack (the internal one: executives and administrators)."))
+        if file_format == qbr.PDF and pdf.unavailable():
+            raise ValidationError({"format": [pdf.unavailable()]})
+        pack = qbr.build(customer, quarter=quarter, variant=variant, tenant=request.tenant)
+        return exports.attachment(*qbr.render(pack, file_format))
+
+
+class HealthSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each customer's account health week by week (the weekly snapshots, taken on
+    Mondays after the night's health): filter by `customer` and a range of weeks
+    (`week_from`, `week_to`; a week is named by its Monday)."""
+
+    queryset = HealthSnapshot.objects.all()
+    serializer_class = serializers.HealthSnapshotSerializer
+    filterset_class = HealthSnapshotFilter
+    ordering_fields = ["week", "value"]
+    ordering = ["customer_id", "week", "id"]

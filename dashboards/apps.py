@@ -9,6 +9,9 @@ class DashboardsConfig(AppConfig):
     def ready(self):
         # Derived data (stored health, cached dashboards) listens to every write of what
         # it derives from.
-        from . import derived
+        from django.core import checks
+
+        from . import derived, pdf
 
         derived.connect()
+        checks.register(pdf.pdf_export_check)

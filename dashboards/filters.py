@@ -9,6 +9,7 @@ from customers.filters import TIER_CHOICES, CustomerFilter, tenant_users
 from customers.models import Customer, Region
 
 from . import derived
+from .models import HealthSnapshot
 
 HEALTH_CHOICES = [("good", _("Good (75–100)")), ("watch", _("Watch (50–74)")),
                   ("at_risk", _("At risk (0–49)")), ("no_data", _("No data yet"))]
@@ -48,3 +49,16 @@ class AccountFilter(CustomerFilter):
 
     def filter_health(self, queryset, name, value):
         return derived.in_band(queryset, value, tenant=self.request.tenant)
+
+
+class HealthSnapshotFilter(django_filters.FilterSet):
+    """The weekly health snapshots (API): one customer, a range of weeks."""
+
+    week_from = django_filters.DateFilter(field_name="week", lookup_expr="gte",
+                                          label=_("Weeks from"))
+    week_to = django_filters.DateFilter(field_name="week", lookup_expr="lte",
+                                        label=_("Weeks until"))
+
+    class Meta:
+        model = HealthSnapshot
+        fields = ["customer", "band", "week", "week_from", "week_to"]

@@ -96,6 +96,18 @@ ALL_BANDS = {**BANDS, NO_DATA: _("No data")}
 GOOD_FROM, WATCH_FROM = 75, 50
 
 
+# Worst first: a move to a lower rank is a drop (the weekly snapshots propose an OPL
+# item on one). "No data" has no rank: it is neither better nor worse than a band.
+BAND_ORDER = (AT_RISK, WATCH, GOOD)
+
+
+def is_drop(before, after):
+    """Whether band `after` is worse than band `before` (False if either is no data)."""
+    if before not in BAND_ORDER or after not in BAND_ORDER:
+        return False
+    return BAND_ORDER.index(after) < BAND_ORDER.index(before)
+
+
 def band(value):
     """The band of a health value; NO_DATA for None (no part has data)."""
     if value is None:

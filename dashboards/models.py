@@ -4,7 +4,10 @@ lists and dashboards read it instead of recomputing a whole portfolio per reques
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kam import bounds
 from kam.tenancy import TenantOwnedModel
+
+from . import health
 
 
 class AccountHealth(TenantOwnedModel):
@@ -39,3 +42,34 @@ class AccountHealth(TenantOwnedModel):
 
     def __str__(self):
         return f"{self.customer_id}: {self.value}"
+
+
+class HealthSnapshot(TenantOwnedModel):
+    """A customer's stored health as it stood in a week (dashboards.snapshots): what the
+    trend on the account page, the arrows of the lists and the QBR pack read. One per
+    customer and week, `week` being the Monday of the ISO week in the tenant's time
+    zone; a rerun of the week's job rewrites it."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="health_snapshots")
+    week = models.DateField(_("week"))
+    # Null: no part had data (health.NO_DATA).
+    value = models.PositiveSmallIntegerField(_("health"), null=True, blank=True,
+                                             validators=bounds.between(0, 100))
+    band = models.CharField(_("band"), max_length=10, choices=list(health.ALL_BANDS.items()))
+    # {part key: score 0–100, or null where the part does not apply}, in PART_KEYS order.
+    parts = models.JSONField(default=dict)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["customer", "week"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "week"],
+                                    name="health_snapshot_one_per_week"),
+            bounds.check_between("value", 0, 100, name="health_snapshot_value_range"),
+        ]
+        indexes = [models.Index(fields=["tenant", "week"], name="health_snapshot_week")]
+        verbose_name = _("health snapshot")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.week}: {self.value}"

@@ -28,8 +28,9 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,7 @@ from customers import scoring
 from customers import selectors as customer_selectors
 from customers.models import Customer, Department, PeriodFigure, Tier, TieringMethod
 from kam import periods as kam_periods
+from kam.tenancy import require_tenant
 from notifications.selectors import inbox
 from projects import rag
 from projects import selectors as programme_selectors
@@ -55,7 +57,7 @@ from teams import triangle
 from teams.models import TeamMember, TeamRole, active_on
 
 from . import derived, health
-from .models import AccountHealth
+from .models import AccountHealth, HealthSnapshot
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -585,12 +587,14 @@ def my_accounts(user: User, tenant: Tenant, today: date | None = None,
     roles = dict(TeamMember.objects.filter(active_on(today), user=user,
                                            team__customer__in=customers.values("pk"))
                  .order_by("-role").values_list("team__customer_id", "role"))  # AR last: wins
+    arrows = health_arrows(list(found))
     rows = []
     for h in sorted(found.values(), key=lambda h: (h.value is None, h.value or 0,
                                                    h.customer["name"])):
         opl_facts = h.inputs["opl"]
         rows.append({
             "customer": h.customer, "health": h.value, "band": h.band,
+            "arrow": arrows.get(h.customer_id),
             "team_role": roles.get(h.customer_id, ""),
             "rag": h.inputs["programmes"]["worst_rag"],
             "satisfaction": h.inputs["satisfaction"]["index"],
@@ -650,3 +654,59 @@ def home(user: User, tenant: Tenant, today: date | None = None) -> dict:
         "horizon_days": HOME_HORIZON_DAYS,
         "team_roles": dict(TeamRole.choices),
     }
+
+
+# --- health history (the weekly snapshots) -------------------------------------------------
+
+TREND_WEEKS = 26  # what the account page's trend shows
+
+
+def health_trend(customer: Customer, *, weeks: int = 13,
+                 until: date | None = None) -> list[HealthSnapshot]:
+    """The customer's weekly health snapshots of the `weeks` weeks up to `until`'s week
+    (default: this week of the tenant), oldest first; a week without a snapshot (before
+    the first one, or a week the job did not run) is simply absent. One query. The QBR
+    pack's scorecard trend and the account page read it."""
+    until = until or require_tenant().today()
+    last = kam_periods.period_start(kam_periods.WEEKLY, until)
+    first = last - timedelta(weeks=weeks - 1)
+    return list(HealthSnapshot.objects.filter(customer=customer, week__gte=first,
+                                              week__lte=last).order_by("week"))
+
+
+def trend_chart(snapshots: Sequence[HealthSnapshot]) -> list[dict]:
+    """The trend chart's data (dashboard.js `health_trend`): week, value and band."""
+    return [{"week": s.week.isoformat(), "value": s.value, "band": s.band}
+            for s in snapshots]
+
+
+@dataclass(frozen=True, slots=True)
+class HealthArrow:
+    """How the latest snapshot of a customer compares with the one before."""
+
+    value: int | None
+    previous: int | None
+    previous_week: date
+
+    @property
+    def direction(self) -> str:
+        """"up", "down", "same", or "" when either has no data."""
+        if self.value is None or self.previous is None:
+            return ""
+        return ("up" if self.value > self.previous else "down" if self.value < self.previous
+                else "same")
+
+
+def health_arrows(customer_ids: Sequence[int]) -> dict[int, HealthArrow]:
+    """{customer id: HealthArrow} of the customers with at least two snapshots: one query
+    (the two newest rows of each customer's snapshots), whatever their number."""
+    rows = (HealthSnapshot.objects.filter(customer__in=list(customer_ids))
+            .annotate(newest=Window(RowNumber(), partition_by=[F("customer_id")],
+                                    order_by=[F("week").desc()]))
+            .filter(newest__lte=2).order_by().values_list("customer_id", "newest", "week",
+                                                          "value"))
+    latest, before = {}, {}
+    for pk, newest, week, value in rows:
+        (latest if newest == 1 else before)[pk] = (week, value)
+    return {pk: HealthArrow(value=latest[pk][1], previous=value, previous_week=week)
+            for pk, (week, value) in before.items()}

@@ -7,9 +7,11 @@ from rest_framework import serializers
 
 from customers.filters import TIER_CHOICES
 from customers.serializers import WindowSerializer
+from kam.serializers import ShowsUpdatedAt
 from projects import rag
 
 from . import health
+from .models import HealthSnapshot
 
 TIER_KEYS = [key for key, _label in TIER_CHOICES]
 BAND_CHOICES = list(health.ALL_BANDS)
@@ -418,3 +420,22 @@ class MyAccountSerializer(serializers.Serializer):
     opl_overdue = serializers.IntegerField()
     opl_stale = serializers.IntegerField()
     visits_overdue = serializers.IntegerField(help_text=_("Service standards not met."))
+
+
+# --- health history ------------------------------------------------------------------------
+
+@extend_schema_serializer(description=(
+    "A customer's account health as it stood in a week: the weekly snapshot (taken by the "
+    "`health-snapshots` job, Mondays), with its band and part scores."))
+class HealthSnapshotSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
+    value = serializers.IntegerField(allow_null=True, read_only=True, help_text=_(
+        "Account health, 0–100; null when no part had data (band no_data)."))
+    band = serializers.ChoiceField(choices=BAND_CHOICES, read_only=True)
+    parts = HealthPartsSerializer(read_only=True)
+    week = serializers.DateField(read_only=True, help_text=_(
+        "The Monday of the ISO week, in the workspace's time zone."))
+
+    class Meta:
+        model = HealthSnapshot
+        fields = ["id", "customer", "week", "value", "band", "parts", "taken_at"]
+        read_only_fields = fields

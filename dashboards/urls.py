@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("pdf/", exports.dashboard_pdf, name="dashboard_pdf"),
 ]

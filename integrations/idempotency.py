@@ -17,6 +17,7 @@ import json
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,10 +81,26 @@ def _principal(request):
     return f"user:{request.user.pk}"
 
 
+class _BodyEncoder(JSONEncoder):
+    """A multipart body's files (an attachment's upload) count by their name and content."""
+
+    def default(self, obj):
+        if isinstance(obj, UploadedFile):
+            digest = hashlib.sha256()
+            for chunk in obj.chunks():
+                digest.update(chunk)
+            obj.seek(0)
+            return {"file": obj.name, "sha256": digest.hexdigest()}
+        return super().default(obj)
+
+
 def _body_hash(request):
     """The hash of the body as parsed, so that a retry serialised with other spacing or
     key order is the same request."""
-    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), cls=JSONEncoder)
+    data = request.data
+    if hasattr(data, "lists"):  # a multipart body (QueryDict): every value of each key
+        data = {key: values if len(values) != 1 else values[0] for key, values in data.lists()}
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=_BodyEncoder)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -87,6 +87,11 @@ JOBS = {job.name: job for job in [
         _("Recomputes every customer's health after the night's re-scoring, so the day's "
           "dashboards and lists read it, then the day's executive dashboard."),
         "dashboards.jobs.refresh_health", periods.DAILY, hour=3, minute=45),
+    Job("health-snapshots", _("Weekly health snapshots"),
+        _("Keeps each active customer's health of the week, after the night's account "
+          "health, for the trends on the account page and the lists; proposes an OPL item "
+          "to the KAM of each account whose health fell into a worse band."),
+        "dashboards.jobs.health_snapshots", periods.WEEKLY, hour=4, minute=55),
     Job("management-report", _("Monthly management report"),
         _("OPL progress, satisfaction movers, RAG summary and tier changes of the last "
           "month, e-mailed to the executives."),
@@ -95,6 +100,10 @@ JOBS = {job.name: job for job in [
         _("Deletes tombstones of deleted rows past their retention, idempotency keys past "
           "their 24 hours and finished webhook deliveries past their retention."),
         "integrations.cleanup.run", periods.DAILY, hour=4, minute=50),
+    Job("history-retention", _("History retention"),
+        _("Deletes the history of changes older than the workspace keeps it (records "
+          "settings)."),
+        "records.jobs.purge_history", periods.DAILY, hour=4, minute=55),
 ]}
 
 
@@ -150,4 +159,6 @@ COUNT_LABELS = {
     "invitations_queued": _("invitations to e-mail"),
     "chased": _("contacts chased"),
     "reports": _("reports"),
+    "snapshots": _("health snapshots"),
+    "proposed": _("OPL items proposed"),
 }

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 
 from accounts.models import Tenant
+from kam import changes
 from kam.tenancy import cross_tenant
 from notifications import emails
 
@@ -105,7 +106,8 @@ def run(name: str, *, tenant: Tenant, day: date | None = None,
     try:
         # Problems and counts are written in the workspace's language; notifications
         # switch to each recipient's (notifications.emails.recipient_language).
-        with translation.override(tenant.default_language):
+        with translation.override(tenant.default_language), \
+                changes.change_context(changes.Source.JOB, reference=job.name):
             job.run(tenant, day, log)
             send_emails(tenant=tenant, log=log, started=started)
     except Exception as exc:

@@ -16,12 +16,13 @@ from customers.api import (
     TierAssessmentViewSet,
     TierOverrideViewSet,
 )
-from dashboards.api import CustomerViewSet, DashboardViewSet
+from dashboards.api import CustomerViewSet, DashboardViewSet, HealthSnapshotViewSet
 from integrations.api import WebhookDeliveryViewSet, WebhookViewSet
 from integrations.idempotency import IdempotentViewMixin
 from integrations.sync_api import DeletionViewSet
 from notifications.api import NotificationViewSet
 from projects.api import MilestoneViewSet, PpapElementViewSet, ProgrammeViewSet, RiskViewSet
+from records.api import AttachmentViewSet
 from satisfaction.api import (
     CampaignViewSet,
     InvitationViewSet,
@@ -91,6 +92,9 @@ router.register("responses", ResponseViewSet, basename="response")
 router.register("opl-items", OplItemViewSet, basename="opl-item")
 router.register("opl-proposals", OplProposalViewSet, basename="opl-proposal")
 
+# records: files on the objects above (the one multipart upload of the API)
+router.register("attachments", AttachmentViewSet, basename="attachment")
+
 # integrations (webhook subscriptions and their delivery log)
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
@@ -100,5 +104,6 @@ router.register("deletions", DeletionViewSet, basename="deletion")
 
 # dashboards (the executive dashboard's figures; every user's own accounts)
 router.register("dashboard", DashboardViewSet, basename="dashboard")
+router.register("health-snapshots", HealthSnapshotViewSet, basename="health-snapshot")
 
 urlpatterns = router.urls

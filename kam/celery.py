@@ -125,6 +125,7 @@ class TenantTask(KamTask):
 
     def __call__(self, *args, **kwargs):
         from accounts.models import Tenant
+        from kam.changes import Source, change_context
         from kam.tenancy import tenant_context
 
         tenant_id = kwargs.get("tenant_id")
@@ -135,6 +136,6 @@ class TenantTask(KamTask):
             # Deleted or deactivated between fan-out and run: nothing to do.
             logger.warning("%s skipped: tenant %s is gone or inactive", self.name, tenant_id)
             return {"skipped": f"tenant {tenant_id} is gone or inactive"}
-        with tenant_context(tenant):
+        with tenant_context(tenant), change_context(Source.TASK, reference=self.name):
             # The delivery cap (KamTask) runs inside: `gave_up` records in the tenant.
             return super().__call__(*args, **kwargs)

@@ -78,12 +78,17 @@ SCOPE = re.compile(r"SELECT set_config\('kam\.tenant_id', '\d*', true\), "
 
 
 def tenant_tables():
-    """The tables of every tenant-owned model, sorted."""
+    """The tables of every tenant-owned model, and of their histories (records.history:
+    simple-history's copies carry the tenant's id but subclass only models.Model), sorted."""
     from kam.tenancy import TenantOwnedModel
 
+    def owned(model):
+        # A historical model names the model it copies as `instance_type`.
+        return (issubclass(model, TenantOwnedModel)
+                or issubclass(getattr(model, "instance_type", type), TenantOwnedModel))
+
     return sorted({model._meta.db_table for model in apps.get_models()
-                   if issubclass(model, TenantOwnedModel) and not model._meta.proxy
-                   and model._meta.managed})
+                   if owned(model) and not model._meta.proxy and model._meta.managed})
 
 
 def _row_security(cursor, tables):

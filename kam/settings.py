@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "accounts",
     "notifications",
     "integrations",
+    "records",
     "customers",
     "teams",
     "projects",
@@ -195,8 +196,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Uploaded files (attachments): local disk under MEDIA_ROOT, or an S3-compatible bucket
+# when S3_BUCKET is set. Never served from a public URL: every download goes through an
+# authorised view, so the bucket stays private (no public ACL; its URLs are never handed out).
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+S3_REGION = os.environ.get("S3_REGION", "")
+S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+S3_PREFIX = os.environ.get("S3_PREFIX", "")  # a folder of the bucket, when it is shared
+_media_storage = (
+    {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": S3_ENDPOINT_URL or None,
+        "region_name": S3_REGION or None,
+        # Empty: the SDK's own chain (instance role, environment, config files).
+        "access_key": S3_ACCESS_KEY_ID or None,
+        "secret_key": S3_SECRET_ACCESS_KEY or None,
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "location": S3_PREFIX,
+    }}
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -32,12 +32,15 @@ from django.utils.translation import gettext_lazy as _
 # Sent by the tenant-owned querysets after a bulk write, which sends no model signal:
 # `bulk_create` and `bulk_update` (rows: the instances) and `update()` (pks: the ids of
 # the rows it changed, read before the UPDATE, and only when something listens for the
-# model). Whatever is derived from the rows (stored health, cached dashboards) listens,
-# so that a bulk write invalidates it like a save() does without the writer remembering.
+# model), and `created` (True: rows all inserted by a bulk_create, not an upsert).
+# Whatever is derived from the rows (stored health, cached dashboards, their history)
+# listens, so that a bulk write invalidates it like a save() does without the writer
+# remembering.
 rows_changed = Signal()
 
 _current_tenant = ContextVar("kam_current_tenant", default=None)
 _cross_tenant = ContextVar("kam_cross_tenant", default=False)
+_bulk_updating = ContextVar("kam_bulk_updating", default=False)
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +140,7 @@ class TenantQuerySet(models.QuerySet):
         # so that incremental sync (`?updated_since=`) sees it like a save.
         kwargs.setdefault("updated_at", timezone.now())
         scoped = self._scoped()
-        if not rows_changed.has_listeners(self.model):
+        if not rows_changed.has_listeners(self.model) or _bulk_updating.get():
             return super(TenantQuerySet, scoped).update(**kwargs)
         # The rows to report are those the UPDATE matches, so read them first: after it,
         # the filter may match others (update(is_active=False) of the active ones).
@@ -170,7 +173,8 @@ class TenantQuerySet(models.QuerySet):
         _check_foreign_ids(self.model, objs)
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
-            _rows_changed(self.model, rows=created)
+            # An upsert's rows may have existed: `created` says they are all new.
+            _rows_changed(self.model, rows=created, created=not kwargs.get("update_conflicts"))
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -181,7 +185,12 @@ class TenantQuerySet(models.QuerySet):
             obj.assign_current_tenant()
             obj.updated_at = now
         _check_foreign_ids(self.model, objs, fields=fields)
-        count = super().bulk_update(objs, fields, *args, **kwargs)
+        # Django's bulk_update runs update() per batch: the rows are reported once, below.
+        token = _bulk_updating.set(True)
+        try:
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+        finally:
+            _bulk_updating.reset(token)
         if objs:
             _rows_changed(self.model, rows=objs)
         return count
@@ -194,7 +203,7 @@ def _with_updated_at(fields):
     return fields if "updated_at" in fields else [*fields, "updated_at"]
 
 
-def _rows_changed(model, *, rows=None, pks=None):
+def _rows_changed(model, *, rows=None, pks=None, created=False):
     if not rows_changed.has_listeners(model):
         return
     tenant = get_current_tenant()
@@ -202,7 +211,7 @@ def _rows_changed(model, *, rows=None, pks=None):
         from accounts.models import Tenant
 
         tenant = Tenant.objects.filter(pk=rows[0].tenant_id).first()
-    rows_changed.send(sender=model, tenant=tenant, rows=rows, pks=pks)
+    rows_changed.send(sender=model, tenant=tenant, rows=rows, pks=pks, created=created)
 
 
 def _check_foreign_ids(model, objs, fields=None):

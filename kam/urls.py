@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -34,11 +33,9 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("workspace/webhooks/", include("integrations.urls")),
     path("reports/", include("dashboards.report_urls")),
+    path("attachments/", include("records.urls")),
     path("", dashboard_views.home, name="home"),
     path("", include("accounts.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No URL serves MEDIA_ROOT, in development either: uploaded files (attachments) leave only
+# through their authorised views (records.views, records.api).

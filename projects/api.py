@@ -26,6 +26,7 @@ from rest_framework.settings import api_settings
 from accounts import roles
 from kam.serializers import drf_errors
 from kam.viewsets import AccountWriteMixin, TenantModelViewSet, UpsertByKeyMixin, upsert_schema
+from records.history import HistoryMixin
 
 from . import selectors, services
 from .filters import MilestoneFilter, PpapElementFilter, ProgrammeFilter, RiskFilter
@@ -66,7 +67,8 @@ class JudgingMixin:
 
 @extend_schema_view(list=extend_schema(parameters=[AS_OF]),
                     retrieve=extend_schema(parameters=[AS_OF]))
-class ProgrammeViewSet(JudgingMixin, UpsertByKeyMixin, AccountWriteMixin, TenantModelViewSet):
+class ProgrammeViewSet(HistoryMixin, JudgingMixin, UpsertByKeyMixin, AccountWriteMixin,
+                       TenantModelViewSet):
     """APQP programmes with their RAG (the worst colour of their open milestones).
     Creating one generates its milestones from the workspace's template and its 18 PPAP
     elements. By code: `?code=`, and `GET|PUT programmes/by-code/{code}/` (upsert)."""

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam import bounds, codes
 from kam.tenancy import TenantOwnedModel, sync_index
+from records.history import track
 
 # Business dates outside this range are typing errors (and would overflow date arithmetic).
 MIN_DATE = date(1990, 1, 1)
@@ -192,6 +193,9 @@ class Programme(codes.CodeIsIdentifier, TenantOwnedModel):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["sop_date", "code"]

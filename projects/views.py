@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from accounts.permissions import admin_required, tenant_required
+from records import history
 
 from . import selectors, services, timeline
 from .filters import PROGRAMME_RAG_CHOICES, ProgrammeFilter
@@ -202,6 +203,7 @@ def programme_detail(request, pk):
         "risks": risks, "matrix": selectors.risk_matrix(risks),
         "elements": elements, "ppap": selectors.ppap_summary(elements),
         "history": selectors.programme_history(programme),
+        "record_history": history.history_page(request, programme),
         "psw": next((m for m in milestones if m.kind == MilestoneKind.PPAP_APPROVAL), None),
     })
 

@@ -438,7 +438,8 @@ class OplItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
 
 class OplProposalViewSet(viewsets.ReadOnlyModelViewSet):
-    """OPL items proposed by low survey answers (≤ 60 % of the scale)."""
+    """OPL items proposed by low survey answers (≤ 60 % of the scale) and by drops of an
+    account's health band."""
 
     queryset = OplProposal.objects.select_related("answer", "customer")
     serializer_class = OplProposalSerializer

@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Department
@@ -391,6 +392,7 @@ class OplItem(GeneratedText, TenantOwnedModel):
         MEETING = "meeting", _("Meeting")
         VISIT = "visit", _("Visit")
         AUDIT = "audit", _("Audit")
+        HEALTH = "health", _("Health drop")
         OTHER = "other", _("Other")
 
     class Priority(models.TextChoices):
@@ -489,17 +491,27 @@ class OplUpdate(TenantOwnedModel):
 
 
 class OplProposal(GeneratedText, TenantOwnedModel):
-    """A low survey answer's suggestion of an OPL item, for the KAM to accept or dismiss."""
+    """A rule's suggestion of an OPL item, for the KAM to accept or dismiss: a low survey
+    answer's (`answer`), or a drop of the account's health band in a week (`week`, the
+    Monday of the week whose snapshot dropped; one proposal per customer and week)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for a decision")
         ACCEPTED = "accepted", _("Accepted")
         DISMISSED = "dismissed", _("Dismissed")
 
-    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="proposal")
+    class Source(models.TextChoices):
+        SURVEY = "survey", _("Survey answer")
+        HEALTH = "health", _("Health drop")
+
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices,
+                              default=Source.SURVEY)
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="proposal",
+                                  null=True, blank=True)
+    week = models.DateField(_("week"), null=True, blank=True)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
                                  related_name="+")
-    department = models.CharField(max_length=20, choices=Department.choices)
+    department = models.CharField(max_length=20, choices=Department.choices, blank=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
@@ -514,6 +526,11 @@ class OplProposal(GeneratedText, TenantOwnedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "status"])]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "customer", "week"],
+                                    condition=Q(week__isnull=False),
+                                    name="opl_proposal_one_per_week"),
+        ]
         verbose_name = _("OPL proposal")
 
     def __str__(self):

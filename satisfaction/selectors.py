@@ -34,7 +34,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import date, datetime
+    from datetime import date, datetime, tzinfo
 
     from django.db.models import QuerySet
 
@@ -481,3 +481,15 @@ def opl_summary(*, today: date, user: User | None = None) -> dict[str, int]:
     if user is not None:
         counts["mine"] = base.filter(Q(owner=user) | Q(accountable=user)).count()
     return counts
+
+
+def opl_quarter_counts(customer: Customer, *, start: date, end: date,
+                       tz: tzinfo) -> dict[str, int]:
+    """A customer's OPL items opened and closed between `start` and `end` (a quarter, days
+    in the tenant's time zone `tz`), and those overdue at its end (due before it and not
+    closed by then): one query."""
+    return OplItem.objects.filter(customer=customer).aggregate(
+        opened=Count("pk", filter=Q(opened_on__gte=start, opened_on__lte=end)),
+        closed=Count("pk", filter=opl.closed_q(since=start, until=end, tz=tz)),
+        overdue=Count("pk", filter=Q(due_date__lt=end, opened_on__lte=end)
+                      & ~opl.closed_q(until=end, tz=tz)))

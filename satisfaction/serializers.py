@@ -278,13 +278,17 @@ class OplUpdateSerializer(ShowsUpdatedAt, BlankChoicesAsNull, serializers.ModelS
 
 
 @extend_schema_serializer(description=(
-    "An OPL item proposed by a low survey answer, waiting to be accepted or dismissed."))
-class OplProposalSerializer(ShowsUpdatedAt, serializers.ModelSerializer):
-    score = serializers.IntegerField(source="answer.score", read_only=True)
-    scale_max = serializers.IntegerField(source="answer.scale_max", read_only=True)
+    "An OPL item proposed by a low survey answer (`answer`) or by a drop of the account's "
+    "health band in a week (`week`), waiting to be accepted or dismissed."))
+class OplProposalSerializer(ShowsUpdatedAt, BlankChoicesAsNull, serializers.ModelSerializer):
+    # Null for a health drop's proposal, which has no answer.
+    score = serializers.IntegerField(source="answer.score", read_only=True, allow_null=True)
+    scale_max = serializers.IntegerField(source="answer.scale_max", read_only=True,
+                                         allow_null=True)
 
     class Meta:
         model = OplProposal
-        fields = ["id", "answer", "customer", "department", "title", "description", "score",
-                  "scale_max", "status", "item", "decided_by", "decided_at", "created_at"]
+        fields = ["id", "source", "answer", "week", "customer", "department", "title",
+                  "description", "score", "scale_max", "status", "item", "decided_by",
+                  "decided_at", "created_at"]
         read_only_fields = fields

@@ -668,6 +668,40 @@ def propose_items_in_bulk(entries: list[tuple[Response, list[Answer]]], *,
     OplProposal.objects.bulk_create(proposals)
 
 
+@dataclass(frozen=True)
+class HealthDrop:
+    """An account whose health fell into a worse band in `week`: what a proposal says
+    (stored messages, so each reader sees them in their language)."""
+
+    customer_id: int
+    week: date
+    title: dict
+    description: list[dict]
+
+
+def propose_for_health_drops(tenant: Tenant, *, drops: list[HealthDrop]) -> int:
+    """One pending proposal per customer and week whose health band dropped, for the
+    KAM to accept or dismiss like a low answer's; a week already proposed (pending or
+    decided) is left alone, so a rerun proposes nothing new. Two queries; returns how
+    many were proposed."""
+    if not drops:
+        return 0
+    have = set(OplProposal.objects.filter(
+        week__in={drop.week for drop in drops},
+        customer__in=[drop.customer_id for drop in drops]).values_list("customer_id", "week"))
+    proposals = []
+    for drop in drops:
+        if (drop.customer_id, drop.week) in have:
+            continue
+        proposal = OplProposal(tenant=tenant, source=OplProposal.Source.HEALTH,
+                               customer_id=drop.customer_id, week=drop.week)
+        proposal.set_generated(title=drop.title, description=drop.description)
+        proposals.append(proposal)
+    # A run racing another one for the same week meets the unique key: nothing twice.
+    OplProposal.objects.bulk_create(proposals, ignore_conflicts=True)
+    return len(proposals)
+
+
 def respond_by_link(invitation: Invitation, **kwargs: Any) -> Response:
     """A respondent's answers through their link (the caller resolved the token)."""
     return save_response(invitation.survey, department=invitation.department,
@@ -802,7 +836,7 @@ def accept_proposal(proposal: OplProposal, *, user: User, **fields: Any) -> OplI
     if proposal.status != OplProposal.Status.PENDING:
         raise ValidationError({"__all__": _("This proposal has already been decided.")})
     fields.setdefault("customer", proposal.customer)
-    fields.setdefault("source", OplItem.Source.SURVEY)
+    fields.setdefault("source", _item_source(proposal))
     fields.setdefault("answer", proposal.answer)
     fields.setdefault("department", proposal.department)
     fields.setdefault("title", proposal.title)
@@ -826,12 +860,19 @@ def dismiss_proposal(proposal: OplProposal, *, user: User) -> OplProposal:
     return proposal
 
 
+def _item_source(proposal: OplProposal) -> str:
+    return (OplItem.Source.HEALTH if proposal.source == OplProposal.Source.HEALTH
+            else OplItem.Source.SURVEY)
+
+
 def proposal_defaults(proposal: OplProposal, today: date) -> dict:
     """Initial values of the item a proposal suggests."""
     answer = proposal.answer
-    priority = opl.proposed_priority(answer.score, answer.scale_max)
+    # A health drop has no score to grade: a band lost is worth a prompt look.
+    priority = (opl.proposed_priority(answer.score, answer.scale_max) if answer is not None
+                else OplItem.Priority.HIGH)
     return {
-        "customer": proposal.customer, "source": OplItem.Source.SURVEY,
+        "customer": proposal.customer, "source": _item_source(proposal),
         "title": proposal.title, "description": proposal.description,
         "department": proposal.department, "priority": priority,
         "accountable": proposal.customer.owner, "owner": proposal.customer.owner,

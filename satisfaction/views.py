@@ -607,7 +607,9 @@ def proposal_accept(request, pk):
         except ValidationError as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, _("OPL item opened from the survey answer."))
+            messages.success(request, _("OPL item opened from the survey answer.")
+                             if proposal.answer_id else
+                             _("OPL item opened from the health drop."))
             return redirect("opl_detail", pk=item.pk)
     return page(request, "satisfaction/form.html", {
         "form": form, "title": _("Accept the proposed OPL item"),

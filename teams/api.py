@@ -22,6 +22,7 @@ from customers.filters import tenant_users
 from customers.models import Customer, Region, Tier
 from kam.serializers import drf_errors
 from kam.viewsets import TenantModelViewSet
+from records.history import HistoryMixin
 
 from . import coefficients, permissions, selectors, services
 from .models import Recognition, Review, Team, TeamMember, TeamRole, active_on
@@ -70,7 +71,7 @@ class TeamFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=on_team.values("team_id"))
 
 
-class TeamViewSet(TenantModelViewSet):
+class TeamViewSet(HistoryMixin, TenantModelViewSet):
     """Account teams, one per customer, with the members active today and whether the
     iron triangle (AR, SR, FR) is complete."""
 
@@ -140,7 +141,7 @@ class TeamMemberFilter(django_filters.FilterSet):
         return queryset.filter(active) if value else queryset.exclude(active)
 
 
-class TeamMemberViewSet(TenantModelViewSet):
+class TeamMemberViewSet(HistoryMixin, TenantModelViewSet):
     """Team memberships, past and future included. One active AR, SR and FR per team at a
     time; the AR is the customer's owner (KAM). `allocation_warning` is set when the
     person's active allocations add up to more than 100 %."""

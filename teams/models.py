@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from kam import bounds
 from kam.periods import PERIOD_RE, Quarter, period_bounds, validate_period
 from kam.tenancy import TenantOwnedModel, sync_index
+from records.history import track
 
 SCORE_RANGE = (1, 5)
 SCORE = bounds.between(*SCORE_RANGE)
@@ -62,6 +63,9 @@ class Team(ConstraintsCheckedInClean, TenantOwnedModel):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Every change, who made it and from where (records.history).
+    history = track()
+
     class Meta:
         ordering = ["customer__name", "id"]
         constraints = [
@@ -104,6 +108,9 @@ class TeamMember(ConstraintsCheckedInClean, TenantOwnedModel):
     end_on = models.DateField(_("end"), null=True, blank=True,
                               help_text=_("Empty while the person is on the team."))
     notes = models.CharField(_("responsibilities"), max_length=300, blank=True)
+
+    # Every change, who made it and from where (records.history).
+    history = track()
 
     class Meta:
         ordering = ["team", "role", "start_on", "id"]

@@ -14,6 +14,7 @@ from accounts import roles
 from accounts.permissions import tenant_required
 from accounts.selectors import tenant_members
 from customers.models import Region, Tier
+from records.history import history_page
 
 from . import coefficients, permissions, selectors, services, triangle
 from .forms import MemberForm, RecognitionForm, ReviewForm, TeamForm
@@ -166,6 +167,7 @@ def team_detail(request, pk):
         "can_edit": permissions.can_edit_team(request, None, team),
         "can_review": permissions.can_review(request, None, team),
         "today": today,
+        "record_history": history_page(request, team),
     })
 
 

@@ -264,5 +264,6 @@ from integrations.tests.webhook_factories import *  # noqa: E402, F403
 from jobs.tests.factories import *  # noqa: E402, F403
 from notifications.tests.factories import *  # noqa: E402, F403
 from projects.tests.factories import *  # noqa: E402, F403
+from records.tests.factories import *  # noqa: E402, F403
 from satisfaction.tests.factories import *  # noqa: E402, F403
 from teams.tests.factories import *  # noqa: E402, F403

@@ -45,6 +45,8 @@ NUMBERS = (models.IntegerField, models.DecimalField, models.FloatField)
 def entered_numbers():
     for app in DOMAIN_APPS:
         for model in apps.get_app_config(app).get_models():
+            if hasattr(model, "instance_type"):  # a history (records.history): copies
+                continue
             for field in model._meta.concrete_fields:
                 if (isinstance(field, NUMBERS) and not field.primary_key
                         and not isinstance(field, models.ForeignKey)):

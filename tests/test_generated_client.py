@@ -67,7 +67,11 @@ def generated(served_schema, tmp_path_factory):
     root = tmp_path_factory.mktemp("generated")
     (root / "schema.json").write_text(json.dumps(served_schema))
     # No post-hooks: the generated code is imported, not formatted (and no formatter runs).
-    (root / "client.yaml").write_text("post_hooks: []\n")
+    # Files (PDF, XLSX) are read as bytes: the generator only knows octet-stream for them.
+    (root / "client.yaml").write_text(json.dumps({
+        "post_hooks": [],
+        "content_type_overrides": dict.fromkeys(_binary_media_types(served_schema),
+                                                "application/octet-stream")}))
     _run("openapi_python_client", "generate", "--path", "schema.json", "--meta", "none",
          "--output-path", PACKAGE, "--config", "client.yaml", "--overwrite", cwd=root)
     _run("datamodel_code_generator", "--input", "schema.json", "--input-file-type", "openapi",
@@ -149,10 +153,29 @@ def _reads(schema):
     path parameter) first, so that operations on one object find their row."""
     reads = [
         (path, item["get"]["operationId"], item["get"]["tags"][0],
-         item["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+         _answer_schema(item["get"]["responses"]["200"]["content"]))
         for path, item in schema["paths"].items() if "get" in item
     ]
     return sorted(reads, key=lambda read: ("{" in read[0], read[0]))
+
+
+def _binary_media_types(schema):
+    """Every media type of an answer that is a file (a binary string), e.g. application/pdf."""
+    return sorted({
+        media_type
+        for item in schema["paths"].values() for operation in item.values()
+        if isinstance(operation, dict)
+        for answer in operation.get("responses", {}).values()
+        for media_type, body in answer.get("content", {}).items()
+        if body.get("schema", {}).get("format") == "binary"})
+
+
+def _answer_schema(content):
+    """The JSON schema of a 200 answer, or {"binary": [media types]} for a file (a PDF, an
+    XLSX) that has none."""
+    if "application/json" in content:
+        return content["application/json"]["schema"]
+    return {"binary": sorted(content)}
 
 
 def _module(package, tag, operation_id):
@@ -236,6 +259,15 @@ def test_every_read_parses_into_the_generated_and_the_strict_models(
         answer = module.sync_detailed(client=api, **kwargs)
         if answer.status_code != 200:
             failures[path] = f"{answer.status_code}: {answer.content[:300]!r}"
+            continue
+        if "binary" in answer_schema:
+            # A file: it comes as one of the documented media types, and not empty.
+            media_type = answer.headers.get("content-type", "").split(";")[0]
+            if (media_type not in answer_schema["binary"] or not answer.content
+                    or answer.parsed.payload.read() != answer.content):
+                failures[path] = f"{media_type or 'no type'}, {len(answer.content)} bytes"
+            else:
+                exercised.append(operation_id)
             continue
         component = _component(answer_schema)
         model = getattr(package.models, pascal_case(component))

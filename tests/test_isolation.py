@@ -43,7 +43,6 @@ from tests.factories import MembershipFactory, UserFactory
 SKIPPED_PREFIXES = {
     "/platform-admin/": "Django admin for platform staff; cross-tenant by design",
     "/static/": "static files, no data",
-    "/media/": "uploaded files (served only when DEBUG is on)",
     "/i18n/": "language switch, no data",
     "/api/schema/": "the OpenAPI document describes the API's shape, no tenant data",
     "/api/docs/": "Swagger UI page, no data",

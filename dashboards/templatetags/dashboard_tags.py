@@ -15,6 +15,20 @@ def get(mapping, key):
         return None
 
 
+@register.filter
+def is_number(value):
+    """Whether a printed pack's cell holds a number (right-aligned, formatted)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@register.simple_tag(takes_context=True)
+def export_quarters(context):
+    """The quarters the dashboard's "Export PDF" picker offers, newest first."""
+    from ..qbr import quarter_choices
+
+    return quarter_choices(context["request"].tenant)
+
+
 @register.simple_tag
 def chart_labels_script():
     """`<script id="chart-labels" type="application/json">`: the charts' words."""

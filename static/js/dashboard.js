@@ -255,6 +255,23 @@
       };
     },
 
+    health_trend: function (d) {
+      if (!d || !d.length) { return null; }
+      var colour = { good: COLOURS.green, watch: COLOURS.amber, at_risk: COLOURS.red };
+      return {
+        grid: { left: 12, right: 24, top: 16, bottom: 8, containLabel: true },
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: d.map(function (r) { return day(r.week); }) },
+        yAxis: { type: "value", min: 0, max: 100 },
+        series: [{ type: "line", name: label("health"), connectNulls: false,
+          itemStyle: { color: COLOURS.blue },
+          data: d.map(function (r) {
+            return { value: r.value, itemStyle: { color: colour[r.band] || COLOURS.grey } }; }),
+          markLine: { symbol: "none", silent: true, data: [{ yAxis: 50 }, { yAxis: 75 }],
+                      lineStyle: { type: "dotted", color: COLOURS.grey }, label: { show: false } } }]
+      };
+    },
+
     figures: function (d) {
       if (!d || !d.length) { return null; }
       return {
